@@ -167,6 +167,10 @@ type Holders interface {
 	HoldersOutside(ctx context.Context, org, roleID, customerID uuid.UUID) ([]Holder, error)
 	// Unassign removes roleID from the users, bumping their versions.
 	Unassign(ctx context.Context, org, roleID uuid.UUID, userIDs []uuid.UUID) error
+	// Replace gives newRoleID instead of oldRoleID to the holders of
+	// oldRoleID whose customer is among customerIDs, bumping their versions,
+	// and returns how many users changed.
+	Replace(ctx context.Context, org, oldRoleID, newRoleID uuid.UUID, customerIDs []uuid.UUID) (int, error)
 }
 
 // Hierarchy answers customer-tree questions for corporate-level checks. The
