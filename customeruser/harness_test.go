@@ -102,7 +102,7 @@ func newHarness(t *testing.T, opts ...customeruser.Option) *harness {
 	customers := h.store.Customers()
 	h.authz = role.NewAuthorizer(h.store.Roles(), customers)
 	h.roles = role.NewService(role.Deps{
-		Tx: h.store, Roles: h.store.Roles(), Holders: h.store.Users(), Events: h.store.Events(),
+		Tx: h.store, Roles: h.store.Roles(), Holders: h.store.Users(), Hierarchy: customers, Events: h.store.Events(),
 		Authorizer: h.authz, Registry: role.NewRegistry(),
 	}, role.WithClock(h.clock))
 	seeded, err := h.roles.Seed(h.ctx, h.org)

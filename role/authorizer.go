@@ -2,6 +2,7 @@ package role
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/google/uuid"
@@ -148,9 +149,7 @@ func (a *Authorizer) Grants(ctx context.Context, actor cu.Actor) (*Grants, error
 	g.caps = make(map[string]struct{})
 	corporate := false
 	for _, r := range roles {
-		// A customizable role of another customer grants nothing: a stale
-		// link must not widen reach.
-		if !r.Predefined() && r.CustomerID != actor.CustomerID {
+		if !g.effective(r) {
 			continue
 		}
 		for _, gr := range r.Grants {
@@ -190,4 +189,84 @@ func (a *Authorizer) Can(ctx context.Context, actor cu.Actor, p Permission, reso
 		return false, err
 	}
 	return g.Can(p, resource, t), nil
+}
+
+// effective reports whether role r counts for the actor: a customizable
+// role of another customer grants nothing, so that a stale link (left by a
+// customer change) never widens reach.
+func (g *Grants) effective(r Role) bool {
+	return r.Predefined() || r.CustomerID == g.actor.CustomerID
+}
+
+// Escalations returns, for a storefront actor, the grants and capabilities
+// it may not hand out because they exceed what it holds itself: a grant
+// above its own effective level for that resource and permission
+// ("grants[i]", rule "escalation") or a capability it lacks
+// ("capabilities[i]", rule "escalation"). Trusted actors never escalate.
+// Indices refer to the slices given.
+func (g *Grants) Escalations(grants []Grant, caps []string) []cu.Violation {
+	if g.trusted {
+		return nil
+	}
+	var v cu.Violations
+	for i, gr := range grants {
+		if own := g.Level(gr.Resource, gr.Permission); gr.Level > own {
+			v.Addf(fmt.Sprintf("grants[%d]", i), "escalation",
+				"You cannot grant %s on %s at level %s: your own level is %s.", gr.Permission, gr.Resource, gr.Level, own)
+		}
+	}
+	for i, c := range caps {
+		if !g.Has(c) {
+			v.Addf(fmt.Sprintf("capabilities[%d]", i), "escalation", "You cannot grant capability %s: you do not hold it.", c)
+		}
+	}
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
+// escalates reports whether any grant or capability exceeds the actor's.
+func (g *Grants) escalates(grants []Grant, caps []string) bool {
+	if g.trusted {
+		return false
+	}
+	for _, gr := range grants {
+		if gr.Level > g.Level(gr.Resource, gr.Permission) {
+			return true
+		}
+	}
+	for _, c := range caps {
+		if !g.Has(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// CanAssign reports whether the actor may give role r to a customer user.
+// Trusted actors always may. A storefront actor may assign a role that is
+// self-managed and public, predefined or of a customer within its reach
+// (the widest of its levels for creating or editing customer users and for
+// viewing roles), and that grants nothing beyond what the actor holds (no
+// escalation). Other actors may not. Package customeruser calls it when a
+// delegated administrator sets the roles of a user; checking that the role
+// fits the user's customer is the caller's job.
+func (g *Grants) CanAssign(r Role) bool {
+	if g.trusted {
+		return true
+	}
+	if g.actor.Kind != cu.ActorCustomerUser || r.OrganizationID != g.actor.OrganizationID {
+		return false
+	}
+	if !r.SelfManaged || !r.Public {
+		return false
+	}
+	if !r.Predefined() {
+		l := max(g.Level(ResourceCustomerUser, Create), g.Level(ResourceCustomerUser, Edit), g.Level(ResourceCustomerUserRole, View))
+		if !g.InReach(l, r.CustomerID) {
+			return false
+		}
+	}
+	return !g.escalates(r.Grants, r.Capabilities)
 }

@@ -81,10 +81,13 @@ const (
 
 // Resource is a kind of record that roles grant access to.
 type Resource struct {
-	Name        string
-	Label       string
-	Ownership   Ownership
-	Permissions []Permission
+	// Name is the snake_case identifier used in grants ("order").
+	Name string `json:"name"`
+	// Label is the human name shown in role editors.
+	Label string `json:"label"`
+	// Ownership decides which levels the resource offers.
+	Ownership   Ownership    `json:"ownership"`
+	Permissions []Permission `json:"permissions"`
 }
 
 // Grant gives a permission on a resource at a level.
@@ -120,7 +123,11 @@ func (r Role) Predefined() bool { return r.CustomerID == uuid.Nil }
 type Filter struct {
 	// CustomerID, when set, keeps roles of that customer; with
 	// IncludePredefined, predefined roles too.
-	CustomerID        uuid.UUID
+	CustomerID uuid.UUID
+	// CustomerIDs, when non-empty, keeps roles of these customers (with
+	// IncludePredefined, predefined roles too); storefront lists use it
+	// for a corporate reach.
+	CustomerIDs       []uuid.UUID
 	IncludePredefined bool
 	// PredefinedOnly keeps roles with no customer.
 	PredefinedOnly bool
@@ -176,6 +183,8 @@ type Holders interface {
 // Hierarchy answers customer-tree questions for corporate-level checks. The
 // customer storage implements it.
 type Hierarchy interface {
-	// Subtree returns customerID and all its descendants.
+	// Subtree returns customerID and all its descendants. For an unknown
+	// customer it returns an empty slice or a cu.ErrNotFound error; the
+	// role Service uses it to check that a role's customer exists.
 	Subtree(ctx context.Context, org, customerID uuid.UUID) ([]uuid.UUID, error)
 }

@@ -70,6 +70,9 @@ func (r roleRepo) List(ctx context.Context, org uuid.UUID, f role.Filter, p cu.P
 			if f.CustomerID != uuid.Nil && x.CustomerID != f.CustomerID && !(f.IncludePredefined && x.Predefined()) {
 				continue
 			}
+			if len(f.CustomerIDs) > 0 && !slices.Contains(f.CustomerIDs, x.CustomerID) && !(f.IncludePredefined && x.Predefined()) {
+				continue
+			}
 			if f.Storefront && !(x.SelfManaged && x.Public) {
 				continue
 			}
