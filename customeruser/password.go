@@ -164,6 +164,12 @@ func (h *Hasher) Hash(password string) (string, error) {
 
 var errBadHash = errors.New("customeruser: malformed password hash")
 
+// Bounds on the parameters Verify accepts from a stored hash.
+const (
+	maxIterations = 64
+	maxMemory     = 4 << 20 // KiB: 4 GiB
+)
+
 // Verify reports whether password matches the PHC string phc, and whether
 // phc was made with parameters other than the Hasher's (so it should be
 // re-made now that the password is known).
@@ -190,6 +196,12 @@ func (h *Hasher) Verify(password, phc string) (ok, needsRehash bool, err error) 
 		return false, false, errBadHash
 	}
 	p.SaltLength, p.KeyLength = uint32(len(salt)), uint32(len(want))
+	// Parameters argon2 would panic on, or that would make one check eat
+	// the machine, mean the string was not made by a Hasher.
+	if p.Iterations < 1 || p.Iterations > maxIterations || p.Parallelism < 1 ||
+		p.Memory > maxMemory || len(salt) < 8 || len(want) > 1024 {
+		return false, false, errBadHash
+	}
 	got := argon2.IDKey([]byte(password), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLength)
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return false, false, nil

@@ -273,6 +273,8 @@ type LoginAttemptRepository interface {
 	Record(ctx context.Context, a LoginAttempt) error
 	// Failures counts the user's failed attempts after since and after
 	// its last successful one, and returns the time of the latest failure.
+	// Attempts refused by throttling (Reason ReasonThrottled) do not count,
+	// so that an attacker's refused tries cannot extend a victim's delay.
 	Failures(ctx context.Context, org, userID uuid.UUID, since time.Time) (count int, last time.Time, err error)
 	// List pages a user's attempts, newest first.
 	List(ctx context.Context, org, userID uuid.UUID, p cu.Page) (cu.PageOf[LoginAttempt], error)

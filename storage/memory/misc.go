@@ -77,6 +77,10 @@ func (r attemptRepo) Failures(ctx context.Context, org, userID uuid.UUID, since 
 			if a.Success || !a.At.After(since) {
 				break
 			}
+			if a.Reason == customeruser.ReasonThrottled {
+				// Refused unchecked: not a failure of the password.
+				continue
+			}
 			n++
 			if a.At.After(last) {
 				last = a.At
