@@ -37,6 +37,10 @@ type Actor struct {
 	CustomerID uuid.UUID
 	// RoleIDs are the roles of a customer-user actor.
 	RoleIDs []uuid.UUID
+	// Scopes, when non-nil, narrow a customer-user actor's grants to the
+	// listed "resource:permission" pairs and capability names, as an OAuth
+	// access token does. Nil means the roles' full grants.
+	Scopes []string
 }
 
 // SystemActor returns the trusted actor of an organization.

@@ -105,6 +105,17 @@ func WithRelatedRecords(p ...RelatedRecords) Option {
 	return func(s *Service) { s.related = append(s.related, p...) }
 }
 
+// DeleteHook takes part in deleting a customer user: it runs inside the
+// deleting transaction, before the user row goes, so that packages built on
+// customeruser (consents, OAuth applications) and hosts can clean up or
+// record what they hold about the user. An error aborts the deletion.
+type DeleteHook func(ctx context.Context, actor cu.Actor, u User) error
+
+// WithDeleteHook registers hooks run when a customer user is deleted.
+func WithDeleteHook(h ...DeleteHook) Option {
+	return func(s *Service) { s.deleteHooks = append(s.deleteHooks, h...) }
+}
+
 // Service holds every rule of customers and customer users. It is safe for
 // concurrent use.
 type Service struct {
@@ -115,6 +126,7 @@ type Service struct {
 	log                *slog.Logger
 	validateAttributes AttributeValidator
 	related            []RelatedRecords
+	deleteHooks        []DeleteHook
 	hasher             *Hasher
 }
 

@@ -304,6 +304,9 @@ const (
 	TemplateResetPassword  = "customer_user_reset_password"
 	TemplateForcedReset    = "customer_user_force_reset_password"
 	TemplateNotUniqueEmail = "not_unique_customer_user_email"
+	// TemplateOAuthAppCreated tells a customer user that an OAuth
+	// application was added to its account.
+	TemplateOAuthAppCreated = "customer_user_oauth_application_created"
 )
 
 // Notification is an e-mail the library wants sent to a customer user.

@@ -945,6 +945,11 @@ func (s *Service) DeleteUser(ctx context.Context, actor cu.Actor, id uuid.UUID, 
 		if err := s.d.Tokens.DeleteForUser(ctx, u.OrganizationID, u.ID); err != nil {
 			return cu.Internal(err)
 		}
+		for _, hook := range s.deleteHooks {
+			if err := hook(ctx, actor, u); err != nil {
+				return err
+			}
+		}
 		if err := s.d.Users.Delete(ctx, u.OrganizationID, u.ID); err != nil {
 			return cu.Internal(err)
 		}

@@ -120,6 +120,10 @@ func (g *Grants) ReachCustomers(resource string, p Permission) (ids []uuid.UUID,
 	return nil, false
 }
 
+// Scope names a permission on a resource in an OAuth scope list
+// ("customer_user:view"); capabilities are scopes under their own name.
+func Scope(resource string, p Permission) string { return resource + ":" + string(p) }
+
 // Authorizer answers "may this actor do that to this record".
 type Authorizer struct {
 	roles     Repository
@@ -147,12 +151,22 @@ func (a *Authorizer) Grants(ctx context.Context, actor cu.Actor) (*Grants, error
 	g.roles = roles
 	g.levels = make(map[grantKey]Level)
 	g.caps = make(map[string]struct{})
+	var scopes map[string]bool
+	if actor.Scopes != nil {
+		scopes = make(map[string]bool, len(actor.Scopes))
+		for _, sc := range actor.Scopes {
+			scopes[sc] = true
+		}
+	}
 	corporate := false
 	for _, r := range roles {
 		if !g.effective(r) {
 			continue
 		}
 		for _, gr := range r.Grants {
+			if scopes != nil && !scopes[Scope(gr.Resource, gr.Permission)] {
+				continue
+			}
 			k := grantKey{gr.Resource, gr.Permission}
 			if gr.Level > g.levels[k] {
 				g.levels[k] = gr.Level
@@ -162,6 +176,9 @@ func (a *Authorizer) Grants(ctx context.Context, actor cu.Actor) (*Grants, error
 			}
 		}
 		for _, c := range r.Capabilities {
+			if scopes != nil && !scopes[c] {
+				continue
+			}
 			g.caps[c] = struct{}{}
 		}
 	}

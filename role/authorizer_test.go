@@ -1,15 +1,19 @@
 package role_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	cu "github.com/b2bkit/customerusers"
+	"github.com/b2bkit/customerusers/customeruser"
 	"github.com/b2bkit/customerusers/role"
+	"github.com/b2bkit/customerusers/storage/memory"
 )
 
 func (f *fixture) grantsOf(actor cu.Actor) *role.Grants {
@@ -305,4 +309,41 @@ func TestExplain(t *testing.T) {
 	for _, c := range e.Capabilities {
 		assert.True(t, c.Granted)
 	}
+}
+
+func TestScopesNarrowGrants(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	org := cu.NewID()
+	now := time.Now().UTC()
+	c := customeruser.Customer{ID: cu.NewID(), OrganizationID: org, Name: "C", CreatedAt: now, UpdatedAt: now, Version: 1}
+	require.NoError(t, s.Customers().Create(ctx, c))
+	r := role.Role{ID: cu.NewID(), OrganizationID: org, Code: "R", Label: "Role", Version: 1,
+		Grants: []role.Grant{
+			{Resource: role.ResourceCustomerUser, Permission: role.View, Level: role.LevelDepartment},
+			{Resource: role.ResourceCustomerUser, Permission: role.Edit, Level: role.LevelDepartment},
+		},
+		Capabilities: []string{role.CapManageUsers, role.CapManageRoles}}
+	require.NoError(t, s.Roles().Create(ctx, r))
+	authz := role.NewAuthorizer(s.Roles(), s.Customers())
+	target := role.Target{OwnerUserID: cu.NewID(), CustomerID: c.ID}
+
+	actor := cu.CustomerUserActor(org, cu.NewID(), c.ID, r.ID)
+	full, err := authz.Grants(ctx, actor)
+	require.NoError(t, err)
+	assert.True(t, full.Can(role.Edit, role.ResourceCustomerUser, target))
+	assert.True(t, full.Has(role.CapManageRoles))
+
+	actor.Scopes = []string{role.Scope(role.ResourceCustomerUser, role.View), role.CapManageUsers}
+	narrow, err := authz.Grants(ctx, actor)
+	require.NoError(t, err)
+	assert.True(t, narrow.Can(role.View, role.ResourceCustomerUser, target))
+	assert.False(t, narrow.Can(role.Edit, role.ResourceCustomerUser, target), "edit is outside the scopes")
+	assert.True(t, narrow.Has(role.CapManageUsers))
+	assert.False(t, narrow.Has(role.CapManageRoles), "a capability outside the scopes is dropped")
+
+	actor.Scopes = []string{}
+	none, err := authz.Grants(ctx, actor)
+	require.NoError(t, err)
+	assert.False(t, none.Can(role.View, role.ResourceCustomerUser, target), "empty scopes grant nothing")
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
-	"fmt"
 	"slices"
 	"time"
 
@@ -102,47 +101,6 @@ func (r attemptRepo) List(ctx context.Context, org, userID uuid.UUID, p cu.Page)
 		out, err = paginate(items, func(a customeruser.LoginAttempt) string { return timeKey(a.At) },
 			func(a customeruser.LoginAttempt) uuid.UUID { return a.ID }, p, true)
 		return err
-	})
-	return out, err
-}
-
-type eventRepo struct{ s *Store }
-
-func (r eventRepo) Append(ctx context.Context, events ...cu.Event) error {
-	return r.s.write(ctx, func(t *txn) error {
-		for i := range events {
-			events[i].Payload = bytes.Clone(events[i].Payload)
-		}
-		appendTo(t, &r.s.events, events...)
-		return nil
-	})
-}
-
-func (r eventRepo) List(ctx context.Context, org uuid.UUID, f cu.EventFilter, p cu.Page) (out cu.PageOf[cu.Event], err error) {
-	err = r.s.read(ctx, func() error {
-		// Events page in append order: the key is the position in the log.
-		type seqEvent struct {
-			seq string
-			e   cu.Event
-		}
-		var items []seqEvent
-		for i, e := range r.s.events {
-			if e.OrganizationID == org && (f.SubjectType == "" || e.SubjectType == f.SubjectType) &&
-				(f.SubjectID == uuid.Nil || e.SubjectID == f.SubjectID) {
-				e.Payload = bytes.Clone(e.Payload)
-				items = append(items, seqEvent{fmt.Sprintf("%020d", i), e})
-			}
-		}
-		page, err := paginate(items, func(x seqEvent) string { return x.seq }, func(x seqEvent) uuid.UUID { return x.e.ID }, p, false)
-		if err != nil {
-			return err
-		}
-		out.NextCursor = page.NextCursor
-		out.Items = make([]cu.Event, len(page.Items))
-		for i, x := range page.Items {
-			out.Items[i] = x.e
-		}
-		return nil
 	})
 	return out, err
 }

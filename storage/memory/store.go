@@ -38,6 +38,8 @@ type Store struct {
 	tokens   map[string]customeruser.Token
 	attempts []customeruser.LoginAttempt
 	events   []cu.Event
+	consent  consentTables
+	oauth    oauthTables
 }
 
 type orgKey struct {
@@ -47,13 +49,16 @@ type orgKey struct {
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{
+	s := &Store{
 		roles:     map[uuid.UUID]role.Role{},
 		customers: map[uuid.UUID]customeruser.Customer{},
 		users:     map[uuid.UUID]customeruser.User{},
 		emails:    map[orgKey]uuid.UUID{},
 		tokens:    map[string]customeruser.Token{},
 	}
+	s.consent.init()
+	s.oauth.init()
+	return s
 }
 
 // txn is an open transaction: the undo log of its writes.

@@ -1,0 +1,6 @@
+package memory
+
+// oauthTables hold OAuth applications and access tokens.
+type oauthTables struct{}
+
+func (t *oauthTables) init() {}
