@@ -107,6 +107,10 @@ type RegisterInput struct {
 	Password       string
 	WebsiteID      uuid.UUID
 	LocalizationID uuid.UUID
+	// AcceptedConsentIDs are the consents the visitor accepted on the
+	// registration form; a RegistrationHook (package consent) checks the
+	// mandatory ones and records the acceptances.
+	AcceptedConsentIDs []uuid.UUID
 }
 
 // Credentials are what a login attempt presents, with where it came from.

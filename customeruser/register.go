@@ -97,6 +97,11 @@ func (s *Service) Register(ctx context.Context, org uuid.UUID, in RegisterInput)
 		if err := s.record(ctx, actor, EventUserCreated, SubjectCustomerUser, u.ID, userSnapshotOf(u)); err != nil {
 			return cu.Internal(err)
 		}
+		for _, h := range s.registrationHooks {
+			if err := h.Registered(ctx, u, in); err != nil {
+				return err
+			}
+		}
 		if !u.Confirmed {
 			if secret, err = s.issueToken(ctx, u, PurposeConfirm); err != nil {
 				return cu.Internal(err)
@@ -193,9 +198,13 @@ func (s *Service) prepareRegistration(ctx context.Context, org uuid.UUID, in Reg
 // the other checks so that a visitor sees every problem at once. It is the
 // extension point for mandatory consents (SPEC §5: the mandatory consents
 // enabled for the website must be accepted to register): their check
-// returns its violations here. No such rule exists yet, so it returns none.
-func (s *Service) registrationChecks(_ context.Context, _ uuid.UUID, _ RegisterInput, _ User) []cu.Violation {
-	return nil
+// returns its violations here, through the registered RegistrationHooks.
+func (s *Service) registrationChecks(ctx context.Context, org uuid.UUID, in RegisterInput, _ User) []cu.Violation {
+	var v []cu.Violation
+	for _, h := range s.registrationHooks {
+		v = append(v, h.CheckRegistration(ctx, org, in)...)
+	}
+	return v
 }
 
 // registerClip cuts s to at most n characters, without trailing space.

@@ -116,6 +116,21 @@ func WithDeleteHook(h ...DeleteHook) Option {
 	return func(s *Service) { s.deleteHooks = append(s.deleteHooks, h...) }
 }
 
+// RegistrationHook takes part in self-registration (package consent uses it
+// for mandatory consents). CheckRegistration returns violations before
+// anything is written, reported with the other input errors; Registered
+// runs inside the registering transaction once the user exists, and an
+// error from it undoes the registration.
+type RegistrationHook interface {
+	CheckRegistration(ctx context.Context, org uuid.UUID, in RegisterInput) []cu.Violation
+	Registered(ctx context.Context, u User, in RegisterInput) error
+}
+
+// WithRegistrationHook registers hooks run by Register.
+func WithRegistrationHook(h ...RegistrationHook) Option {
+	return func(s *Service) { s.registrationHooks = append(s.registrationHooks, h...) }
+}
+
 // Service holds every rule of customers and customer users. It is safe for
 // concurrent use.
 type Service struct {
@@ -127,6 +142,7 @@ type Service struct {
 	validateAttributes AttributeValidator
 	related            []RelatedRecords
 	deleteHooks        []DeleteHook
+	registrationHooks  []RegistrationHook
 	hasher             *Hasher
 }
 
