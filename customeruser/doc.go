@@ -61,9 +61,11 @@
 //
 // Sites is the host's directory of websites and their localizations
 // (NewStaticSites is an in-memory one). Notifier delivers e-mails (welcome,
-// confirmation, reset links); it is called only after the change that
-// caused it has committed. Every change also appends an event in the same
-// transaction, which hosts can relay as an outbox.
+// confirmation, reset links); it is called inside the transaction of the
+// change that caused it. OutboxNotifier records each e-mail as an event in
+// that transaction; a cu.Dispatcher with an EmailSubscriber then renders
+// and sends it through the host's Mailer, at least once, after commit.
+// Every change appends an event in the same transaction (the outbox).
 //
 // Methods that take an expectedVersion use optimistic concurrency: pass the
 // Version you read to get cu.ErrStale when someone else wrote first, or 0 to

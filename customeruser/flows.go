@@ -93,7 +93,6 @@ func (s *Service) updateUser(ctx context.Context, u User) (User, error) {
 // confirmed stays as it is (the token is used up, no e-mail is sent).
 func (s *Service) ConfirmEmail(ctx context.Context, org uuid.UUID, token string) (User, error) {
 	var out User
-	changed := false
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		_, u, err := s.consumeToken(ctx, org, PurposeConfirm, token)
 		if err != nil {
@@ -117,14 +116,11 @@ func (s *Service) ConfirmEmail(ctx context.Context, org uuid.UUID, token string)
 		if err := s.record(ctx, actor, EventConfirmed, SubjectCustomerUser, u.ID, payload); err != nil {
 			return err
 		}
-		out, changed = u, true
-		return nil
+		out = u
+		return s.notify(ctx, userNotification(TemplateWelcome, out, ""))
 	})
 	if err != nil {
 		return User{}, err
-	}
-	if changed {
-		s.notify(ctx, userNotification(TemplateWelcome, out, ""))
 	}
 	return out, nil
 }
@@ -166,12 +162,11 @@ func (s *Service) Confirm(ctx context.Context, actor cu.Actor, userID uuid.UUID)
 			return err
 		}
 		out = u
-		return nil
+		return s.notify(ctx, userNotification(TemplateWelcomeByAdmin, out, secret))
 	})
 	if err != nil {
 		return User{}, err
 	}
-	s.notify(ctx, userNotification(TemplateWelcomeByAdmin, out, secret))
 	return out, nil
 }
 
@@ -179,11 +174,9 @@ func (s *Service) Confirm(ctx context.Context, actor cu.Actor, userID uuid.UUID)
 // (edit permission on the user); the previous link dies. For a confirmed
 // user it is a conflict.
 func (s *Service) ResendConfirmation(ctx context.Context, actor cu.Actor, userID uuid.UUID) error {
-	var u User
-	var secret string
-	err := s.d.Tx.InTx(ctx, func(ctx context.Context) error {
-		var err error
-		if u, err = s.d.Users.Get(ctx, actor.OrganizationID, userID); err != nil {
+	return s.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		u, err := s.d.Users.Get(ctx, actor.OrganizationID, userID)
+		if err != nil {
 			return err
 		}
 		if _, err := s.authorizeUser(ctx, actor, role.Edit, u); err != nil {
@@ -195,16 +188,15 @@ func (s *Service) ResendConfirmation(ctx context.Context, actor cu.Actor, userID
 		if u.Guest {
 			return cu.Conflict("a guest has no account to confirm")
 		}
-		if secret, err = s.issueToken(ctx, u, PurposeConfirm); err != nil {
+		secret, err := s.issueToken(ctx, u, PurposeConfirm)
+		if err != nil {
 			return err
 		}
-		return s.record(ctx, actor, EventConfirmationSent, SubjectCustomerUser, u.ID, nil)
+		if err := s.record(ctx, actor, EventConfirmationSent, SubjectCustomerUser, u.ID, nil); err != nil {
+			return err
+		}
+		return s.notify(ctx, userNotification(TemplateConfirmation, u, secret))
 	})
-	if err != nil {
-		return err
-	}
-	s.notify(ctx, userNotification(TemplateConfirmation, u, secret))
-	return nil
 }
 
 // ForgotPassword e-mails a set-password link to the user with that e-mail.
@@ -231,16 +223,15 @@ func (s *Service) ForgotPassword(ctx context.Context, org uuid.UUID, email strin
 		if secret, err = s.issueToken(ctx, u, PurposeSetPassword); err != nil {
 			return err
 		}
-		return s.record(ctx, cu.AnonymousActor(org), EventPasswordResetRequest, SubjectCustomerUser, u.ID, nil)
+		if err := s.record(ctx, cu.AnonymousActor(org), EventPasswordResetRequest, SubjectCustomerUser, u.ID, nil); err != nil {
+			return err
+		}
+		return s.notify(ctx, userNotification(TemplateResetPassword, u, secret))
 	})
 	if errors.Is(err, cu.ErrNotFound) {
 		return nil
 	}
-	if err != nil {
-		return cu.Internal(err)
-	}
-	s.notify(ctx, userNotification(TemplateResetPassword, u, secret))
-	return nil
+	return cu.Internal(err)
 }
 
 // ResetPassword sets a new password with the token of a set-password link
@@ -353,11 +344,10 @@ func (s *Service) ForceReset(ctx context.Context, actor cu.Actor, userID uuid.UU
 			return err
 		}
 		out = u
-		return nil
+		return s.notify(ctx, userNotification(TemplateForcedReset, out, secret))
 	})
 	if err != nil {
 		return User{}, err
 	}
-	s.notify(ctx, userNotification(TemplateForcedReset, out, secret))
 	return out, nil
 }

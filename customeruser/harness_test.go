@@ -21,7 +21,11 @@ const testPassword = "Secret123"
 // password_test.go.
 var cheapArgon2 = customeruser.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
-// recordingNotifier keeps every notification it is given.
+// recordingNotifier keeps every notification it is given. The Service
+// calls it inside the transaction of the change, so it also records the
+// notifications of a change that later rolls back (a host's outer
+// transaction failing): tests of rollback use the outbox path
+// (notifier_test.go), where nothing is sent for a rolled-back change.
 type recordingNotifier struct {
 	mu   sync.Mutex
 	sent []customeruser.Notification

@@ -68,10 +68,7 @@ func (s *Service) Register(ctx context.Context, org uuid.UUID, in RegisterInput)
 	if reg.existing != nil {
 		return User{}, s.duplicateRegistration(ctx, actor, *reg.existing)
 	}
-	var (
-		out    User
-		secret string
-	)
+	var out User
 	err = s.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		reg, err := s.prepareRegistration(ctx, org, in)
 		if err != nil {
@@ -102,13 +99,15 @@ func (s *Service) Register(ctx context.Context, org uuid.UUID, in RegisterInput)
 				return err
 			}
 		}
-		if !u.Confirmed {
-			if secret, err = s.issueToken(ctx, u, PurposeConfirm); err != nil {
-				return cu.Internal(err)
-			}
-		}
 		out = u
-		return nil
+		if u.Confirmed {
+			return s.notify(ctx, userNotification(TemplateWelcome, u, ""))
+		}
+		secret, err := s.issueToken(ctx, u, PurposeConfirm)
+		if err != nil {
+			return cu.Internal(err)
+		}
+		return s.notify(ctx, userNotification(TemplateConfirmation, u, secret))
 	})
 	if errors.Is(err, errRegisterDuplicate) {
 		// A concurrent registration took the e-mail: answer as for any
@@ -121,11 +120,6 @@ func (s *Service) Register(ctx context.Context, org uuid.UUID, in RegisterInput)
 	}
 	if err != nil {
 		return User{}, err
-	}
-	if out.Confirmed {
-		s.notify(ctx, userNotification(TemplateWelcome, out, ""))
-	} else {
-		s.notify(ctx, userNotification(TemplateConfirmation, out, secret))
 	}
 	return out, nil
 }
@@ -217,25 +211,20 @@ func registerClip(s string, n int) string {
 
 // duplicateRegistration answers a registration with a taken e-mail: unless
 // the existing user got the notice in the last 24 hours, it appends
-// EventDuplicateRegistration and, after commit, sends it the
+// EventDuplicateRegistration and, in the same transaction, sends it the
 // not-unique-e-mail notice.
 func (s *Service) duplicateRegistration(ctx context.Context, actor cu.Actor, existing User) error {
-	send := false
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		recent, err := s.recentDuplicateNotice(ctx, existing)
 		if err != nil || recent {
 			return err
 		}
-		send = true
-		return s.record(ctx, actor, EventDuplicateRegistration, SubjectCustomerUser, existing.ID, nil)
+		if err := s.record(ctx, actor, EventDuplicateRegistration, SubjectCustomerUser, existing.ID, nil); err != nil {
+			return err
+		}
+		return s.notify(ctx, userNotification(TemplateNotUniqueEmail, existing, ""))
 	})
-	if err != nil {
-		return cu.Internal(err)
-	}
-	if send {
-		s.notify(ctx, userNotification(TemplateNotUniqueEmail, existing, ""))
-	}
-	return nil
+	return cu.Internal(err)
 }
 
 // recentDuplicateNotice reports whether u was sent the not-unique-e-mail

@@ -169,12 +169,16 @@ type discardNotifier struct{}
 
 func (discardNotifier) Notify(context.Context, Notification) error { return nil }
 
-// notify sends n after commit; a failed delivery is logged and does not
-// undo the change that caused it.
-func (s *Service) notify(ctx context.Context, n Notification) {
+// notify hands n to the Notifier inside the transaction of ctx (the
+// change's own), so that a rolled-back change sends nothing and a committed
+// one is never lost. A Notifier error aborts the change: it is returned as
+// an internal error, whatever its code.
+func (s *Service) notify(ctx context.Context, n Notification) error {
 	if err := s.d.Notifier.Notify(ctx, n); err != nil {
 		s.log.ErrorContext(ctx, "notification failed", "template", n.Template, "user", n.UserID, "err", err)
+		return &cu.Error{Code: cu.CodeInternal, Message: "the notification could not be recorded", Err: err}
 	}
+	return nil
 }
 
 func (s *Service) now() time.Time { return s.clock.Now().UTC() }

@@ -323,8 +323,13 @@ type Notification struct {
 	Token string
 }
 
-// Notifier delivers notifications. It is called after the change that
-// caused it has committed, never for a rolled-back change.
+// Notifier delivers notifications. The Service calls it inside the
+// transaction of the change that caused it (ctx carries the transaction),
+// so an implementation that writes through the same storage, such as
+// OutboxNotifier, sends nothing for a rolled-back change and never loses a
+// committed one. An error aborts the change. An implementation that sends
+// at once (outside the transaction) may send for a change that then rolls
+// back.
 type Notifier interface {
 	Notify(ctx context.Context, n Notification) error
 }

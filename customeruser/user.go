@@ -481,8 +481,9 @@ func userNotification(template string, u User, token string) Notification {
 //
 // A password meeting the policy is required unless GeneratePassword is set,
 // which wins over Password: the generated password is hashed and forgotten,
-// never returned or mailed. SendWelcomeEmail e-mails, after commit, the
-// "registered by admin" welcome with a single-use set-password link.
+// never returned or mailed. SendWelcomeEmail e-mails the "registered by
+// admin" welcome with a single-use set-password link (the Notifier is
+// called in the creating transaction; its error aborts the creation).
 // Users are confirmed unless Confirmed says otherwise. A guest is created
 // disabled and unconfirmed whatever Enabled and Confirmed say, gets a random
 // password when none is given, never conflicts on e-mail and cannot be sent
@@ -509,10 +510,7 @@ func (s *Service) CreateUser(ctx context.Context, actor cu.Actor, in CreateUserI
 	if err != nil {
 		return User{}, cu.Internal(err)
 	}
-	var (
-		out    User
-		secret string
-	)
+	var out User
 	err = s.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		u, err := s.userPrepareCreate(ctx, actor, in, generate)
 		if err != nil {
@@ -525,19 +523,18 @@ func (s *Service) CreateUser(ctx context.Context, actor cu.Actor, in CreateUserI
 		if err := s.record(ctx, actor, EventUserCreated, SubjectCustomerUser, u.ID, userSnapshotOf(u)); err != nil {
 			return cu.Internal(err)
 		}
-		if in.SendWelcomeEmail {
-			if secret, err = s.issueToken(ctx, u, PurposeSetPassword); err != nil {
-				return cu.Internal(err)
-			}
-		}
 		out = u
-		return nil
+		if !in.SendWelcomeEmail {
+			return nil
+		}
+		secret, err := s.issueToken(ctx, u, PurposeSetPassword)
+		if err != nil {
+			return cu.Internal(err)
+		}
+		return s.notify(ctx, userNotification(TemplateWelcomeByAdmin, u, secret))
 	})
 	if err != nil {
 		return User{}, err
-	}
-	if in.SendWelcomeEmail {
-		s.notify(ctx, userNotification(TemplateWelcomeByAdmin, out, secret))
 	}
 	return out, nil
 }

@@ -439,15 +439,20 @@ func TestCreateUserGeneratedPasswordAndWelcome(t *testing.T) {
 	assertNoSecretsInEvents(t, h, n.Token, u.PasswordHash)
 }
 
-func TestCreateUserWelcomeFailureKeepsUser(t *testing.T) {
+// The Notifier is called inside the creating transaction: its failure
+// aborts the creation (nothing changes), so a user never silently misses
+// its welcome e-mail.
+func TestCreateUserNotifierFailureAbortsCreation(t *testing.T) {
 	h := newHarness(t)
 	c := h.customer("Acme", uuid.Nil)
-	h.mail.fail = errors.New("smtp down")
+	before, events := utUsers(h), h.eventCount()
+	h.mail.fail = errors.New("outbox unavailable")
 	in := utInput(h, c.ID, "welcome@example.org")
 	in.SendWelcomeEmail = true
-	u, err := h.svc.CreateUser(h.ctx, h.admin, in)
-	require.NoError(t, err, "a failed delivery does not undo the user")
-	assert.Equal(t, u, utGet(h, u.ID))
+	_, err := h.svc.CreateUser(h.ctx, h.admin, in)
+	require.Error(t, err)
+	assert.Equal(t, cu.CodeInternal, cu.CodeOf(err))
+	utUnchanged(t, h, before, events)
 }
 
 func TestCreateUserAttributes(t *testing.T) {

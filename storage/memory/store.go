@@ -38,6 +38,7 @@ type Store struct {
 	tokens   map[string]customeruser.Token
 	attempts []customeruser.LoginAttempt
 	events   []cu.Event
+	outbox   outboxTables // delivery state of events (events.go)
 	consent  consentTables
 	oauth    oauthTables
 }

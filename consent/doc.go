@@ -1,0 +1,51 @@
+// Package consent manages consents (terms, marketing, data sharing) that
+// customer users accept, with an append-only acceptance ledger, and the
+// GDPR export and erasure of a customer user's personal data (SPEC §5).
+//
+// # Definitions
+//
+// A Definition has a required default name and localized names, a
+// mandatory flag and a declined notification (both default true), a
+// content reference (landing page id or URL) with a content version, the
+// websites it is enabled on, and a position. Definitions are managed by
+// back-office and system actors only. Once anyone accepted a consent, its
+// names, flags and the content reference of an accepted version are frozen
+// and it can no longer be deleted (conflict); publishing new content (a
+// higher ContentVersion, usually with a new ContentRef) and changing
+// websites or position stay possible.
+//
+// # The ledger
+//
+// Every acceptance and revocation is an Entry appended to the ledger:
+// consent, user, content version (and the content reference shown), kind,
+// time, source and actor. Nothing is ever changed or deleted: the current
+// state of a user's consent is its latest entry. State lists, for each
+// consent enabled for the user's website, whether it is accepted, which
+// version and when, and whether a newer version needs re-acceptance.
+// Revoking a consent whose DeclinedNotification is on appends
+// consent.declined for the host to act on.
+//
+// Who may act: back-office and system actors for anyone of their
+// organization (the back office records consent given outside the shop,
+// source "back_office"); a storefront user for itself only, since consent
+// is the person's own to give and withdraw (through an OAuth token only
+// with the consent_acceptance scopes); other storefront users may view a
+// user's consents with a consent_acceptance view grant reaching it.
+//
+// # Hooks into customeruser
+//
+// RegistrationHook makes customeruser.Service.Register refuse a
+// registration that lacks a mandatory consent of its website and record the
+// accepted ones in the registering transaction. DeleteHook appends a
+// revocation (source "deletion") for every accepted consent of a deleted
+// user, so the ledger keeps its facts; the user id then resolves to no one.
+//
+// # GDPR
+//
+// GDPR.Export returns one JSON document with everything held about a user:
+// its record (never the password hash or tokens), customer, addresses,
+// roles, login attempts and history, its consent ledger and state, and a
+// section per registered PersonalDataSource. GDPR.Erase anonymises the user
+// (customeruser.Service.Anonymize), revokes its consents (source
+// "erasure"), erases every source, in one transaction, keeping the ledger.
+package consent

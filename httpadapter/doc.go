@@ -1,0 +1,79 @@
+// Package httpadapter exposes the customer-user services over HTTP as three
+// http.Handlers that a host mounts wherever it likes:
+//
+//   - [NewBackOffice]: the back-office API for back-office users of the
+//     organization: customers, customer users (addresses, enable / disable /
+//     confirm / resend-confirmation / reset-password, history, related
+//     records, permission explanations) and roles.
+//   - [NewStorefront]: the storefront API for customer users: their own
+//     profile, password and addresses under /me, and delegated
+//     administration of the users and roles within their reach under /users
+//     and /roles.
+//   - [NewPublic]: unauthenticated self-service: POST /register,
+//     /confirm-email, /password/forgot and /password/reset.
+//
+// Handlers decode the request, call one service method and encode its
+// answer; every rule lives in the services (package customeruser and
+// role), so the HTTP API behaves exactly like direct Go calls. A few
+// answers need a second read of a service: a customer user's effective
+// sales representatives, the stored address an address PATCH is merged
+// onto, the explained roles of a user, and the current version of a role
+// written without If-Match (the role service always checks one). The
+// package never touches storage.
+//
+// In the storefront, PATCH bodies take no password: a customer user
+// changes its own through POST /me/password, giving the current one.
+//
+// # Mounting
+//
+// Each handler routes on the path it receives, so mount it behind
+// http.StripPrefix (in a ServeMux or any other router):
+//
+//	cfg := httpadapter.Config{
+//		Users:        users, // *customeruser.Service
+//		Roles:        roles, // *role.Service
+//		Authenticate: hostAuth,
+//		Organization: orgFromHost,
+//	}
+//	mux := http.NewServeMux()
+//	mux.Handle("/admin/api/", http.StripPrefix("/admin/api", httpadapter.NewBackOffice(cfg)))
+//	mux.Handle("/api/account/", http.StripPrefix("/api/account", httpadapter.NewStorefront(cfg)))
+//	mux.Handle("/api/", http.StripPrefix("/api", httpadapter.NewPublic(cfg)))
+//
+// Authentication is the host's: Config.Authenticate turns a request into a
+// customerusers.Actor. The back office accepts back-office (and system)
+// actors, the storefront customer-user actors. Public endpoints take the
+// organization from Config.Organization (the host name, say) or
+// Config.OrganizationID.
+//
+// # Conventions
+//
+// JSON in and out with camelCase fields; ids are UUID strings, dates
+// YYYY-MM-DD, times RFC 3339. Creates answer 201 with Location (including
+// the mount prefix). Entities carry their version as a quoted ETag; writes
+// honour If-Match (412 when stale), and a PATCH body may carry "version"
+// instead. Without either, a write is unconditional. Addresses belong to
+// their user: their ETag is the user's version. In PATCH bodies an absent
+// field stays unchanged and null clears it.
+//
+// Every error is an RFC 9457 application/problem+json [Problem] whose type
+// is [ProblemTypeBase] followed by a code. Library error codes map to
+// statuses: invalid 422 (with field errors), not_found 404, conflict 409,
+// stale 412, forbidden 403, unauthenticated 401, rate_limited 429,
+// internal 500 (details are logged, never answered). Malformed JSON,
+// unknown fields, trailing data, unknown query parameters and malformed ids
+// are 400; bodies over Config.MaxBodyBytes (1 MiB by default) are 413.
+// Another organization's ids are not found.
+//
+// Lists take limit (default 50, max 500), cursor and, where offered, sort
+// ("field" or "-field"), plus their filters, and answer
+// {"items": [...], "nextCursor": "..." or null}.
+//
+// # OpenAPI
+//
+// Each handler serves the OpenAPI 3.1 document of its own routes at
+// GET /openapi.json (no authentication: it describes the library, not the
+// host's data), with the mount prefix as its server URL. The document and
+// the ServeMux are built from the same route table, and the tests check
+// that both list the same routes and that the answers match the schemas.
+package httpadapter

@@ -1,0 +1,69 @@
+// Package oauthapp manages the OAuth applications of customer users and
+// runs their token service: issuing access tokens (RFC 6749
+// client_credentials, and the password grant for the host's own
+// storefront client), validating them on API calls, introspection (RFC
+// 7662) and revocation (RFC 7009).
+//
+// # Applications
+//
+// An App belongs to one customer user, its owner, and acts as that owner
+// through the API. It has a name (required, at most 255 characters, unique
+// among the owner's applications regardless of case), a generated client id
+// and a client secret of 256 random bits that Service.Create returns once:
+// only its SHA-256 digest is stored, and no event, read or log holds it.
+// Its scopes ★ ("resource:permission" pairs such as "customer_user:view",
+// and capability names) must be permissions the owner holds; empty scopes
+// mean all of the owner's permissions. Creating an application records
+// oauthapp.created and notifies the owner (template
+// customer_user_oauth_application_created) in the same transaction;
+// updating, activating, deactivating and deleting record their events too.
+//
+// Back-office actors manage the applications of any customer user of their
+// organization. A customer user in the storefront manages only its own,
+// with the capability manage_oauth_apps and the matching permission on
+// oauth_application at user level or wider.
+//
+// # Tokens
+//
+// Access tokens are opaque 256-bit values, stored only as SHA-256 digests
+// (so that nothing in the database can be replayed), living one hour by
+// default. Each token row records its user, its application (none for the
+// password grant), its scopes and the user's roles those scopes relied on.
+// Service.Authenticate validates a bearer token with one indexed read of
+// the token joined with its application and user, and refuses it as soon
+// as the application is deactivated or deleted, the user is disabled,
+// deleted, unconfirmed, forced to reset its password or loses one of those
+// roles, or the token expires or is revoked. The actor it returns is the
+// user, narrowed to the token's scopes through cu.Actor.Scopes, so that
+// role.Authorizer grants the token nothing beyond them.
+//
+// A password-grant token also ends when the user's password changes. Most
+// causes are checked on every call rather than by deleting rows; only
+// deactivating, re-scoping or deleting an application and deleting the user
+// delete tokens. So an application token of a user who is disabled and
+// enabled again, or force-reset and then sets a new password, within the
+// token's lifetime, works again once the user may log in again.
+//
+// The password grant is accepted only from Config.FirstPartyClients and
+// goes through customeruser's Authenticate, so every login check, the login
+// attempt log and the lockout apply to it. Refusals of the token endpoint
+// are *OAuthError values carrying the RFC 6749 error code; they unwrap to
+// the library's error codes.
+//
+// # Wiring
+//
+// The two services need each other: customeruser deletes a user's
+// applications through DeleteHook, and the token service checks logins
+// through the customeruser Service. Declare the oauthapp Service first and
+// let the hook reach it when it runs:
+//
+//	var apps *oauthapp.Service
+//	users := customeruser.NewService(userDeps, customeruser.WithDeleteHook(
+//		func(ctx context.Context, a cu.Actor, u customeruser.User) error {
+//			return oauthapp.DeleteHook(apps)(ctx, a, u)
+//		}))
+//	apps = oauthapp.NewService(oauthapp.Deps{
+//		Tx: store, Apps: store.OAuthApps(), Tokens: store.AccessTokens(), Users: store.Users(),
+//		Authorizer: authz, Events: store.Events(), Notifier: notifier, Logins: users,
+//	}, oauthapp.Config{})
+package oauthapp
