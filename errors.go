@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Code classifies an Error. Adapters map codes to transport statuses
@@ -55,6 +56,10 @@ type Error struct {
 	// Err is an optional underlying cause, kept for logs and errors.As; it is
 	// never shown to end users by the adapters.
 	Err error
+	// RetryAfter is how long the caller should wait before trying again,
+	// when known; set on rate_limited errors (a throttled login), zero
+	// otherwise. Adapters send it on (httpadapter as Retry-After).
+	RetryAfter time.Duration
 }
 
 // Error implements error.

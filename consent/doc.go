@@ -40,6 +40,20 @@
 // revocation (source "deletion") for every accepted consent of a deleted
 // user, so the ledger keeps its facts; the user id then resolves to no one.
 //
+// The consent Service needs no customeruser.Service, but GDPR does, and
+// the hooks need the consent Service: build the customeruser.Service first,
+// then this one, then add the hooks, while wiring and before serving:
+//
+//	users := customeruser.NewService(customeruser.Deps{...})
+//	consents := consent.NewService(consent.Deps{...})
+//	users.AddRegistrationHook(consent.RegistrationHook(consents))
+//	users.AddDeleteHook(consent.DeleteHook(consents))
+//	gdpr := consent.NewGDPR(consents, users, sources...)
+//
+// The services and the sources must share one storage transactor, so that
+// the hooks join the customer-user transactions and Erase is one
+// transaction.
+//
 // # GDPR
 //
 // GDPR.Export returns one JSON document with everything held about a user:

@@ -15,14 +15,13 @@ import (
 // GDPR exports and erases the personal data of customer users (SPEC §5 ★):
 // what package customeruser holds, the consent ledger, and what every
 // registered PersonalDataSource holds. It is a type of its own, built after
-// both services, because the customeruser.Service takes the consent hooks
-// at construction:
+// both services (see the package documentation for the wiring):
 //
+//	users := customeruser.NewService(customeruser.Deps{...})
 //	consents := consent.NewService(consent.Deps{...})
-//	users := customeruser.NewService(customeruser.Deps{...},
-//		customeruser.WithRegistrationHook(consent.RegistrationHook(consents)),
-//		customeruser.WithDeleteHook(consent.DeleteHook(consents)))
-//	gdpr := consent.NewGDPR(consents, users, oauthApps)
+//	users.AddRegistrationHook(consent.RegistrationHook(consents))
+//	users.AddDeleteHook(consent.DeleteHook(consents))
+//	gdpr := consent.NewGDPR(consents, users, sources...)
 //
 // The consent Service, the customeruser.Service and the sources must share
 // one storage transactor, so that Erase is one transaction.

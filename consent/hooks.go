@@ -12,7 +12,8 @@ import (
 )
 
 // RegistrationHook makes self-registration (customeruser.Service.Register)
-// enforce and record consents; pass it to customeruser.WithRegistrationHook.
+// enforce and record consents; add it with
+// customeruser.Service.AddRegistrationHook (or WithRegistrationHook).
 //
 // Before anything is written, every mandatory consent enabled for the
 // registration's website (RegisterInput.WebsiteID, else the organization's
@@ -118,8 +119,9 @@ func (h registrationHook) Registered(ctx context.Context, u customeruser.User, i
 	return nil
 }
 
-// DeleteHook keeps the consent ledger when a customer user is deleted; pass
-// it to customeruser.WithDeleteHook. In the deleting transaction it appends
+// DeleteHook keeps the consent ledger when a customer user is deleted; add
+// it with customeruser.Service.AddDeleteHook (or WithDeleteHook). In the
+// deleting transaction it appends
 // a revocation with source "deletion" for every consent the user currently
 // accepts, so that the ledger keeps every fact and ends with "not
 // accepted". The entries keep the user id, which then resolves to no one.

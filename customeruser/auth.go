@@ -142,7 +142,8 @@ var errLoginRace = errors.New("customer user changed during login")
 // the login attempt and to a customer_user.login_failed event. After
 // Config.Lockout.Threshold failures within the window, attempts are refused
 // with a rate_limited error, without checking the password, until the
-// exponentially growing delay since the latest failure has passed. On
+// exponentially growing delay since the latest failure has passed; the
+// error's RetryAfter says how long to wait. On
 // success the login is recorded (last login, login count), outstanding
 // set-password links die and a hash made with old parameters is re-made.
 func (s *Service) Authenticate(ctx context.Context, org uuid.UUID, c Credentials) (User, error) {
@@ -266,11 +267,13 @@ func (s *Service) loginThrottled(ctx context.Context, a LoginAttempt, retryAt ti
 	if err := s.recordAttempt(ctx, a, ReasonThrottled); err != nil {
 		return err
 	}
-	wait := retryAt.Sub(s.now()).Round(time.Second)
+	// Whole seconds, rounded up, so that a caller honouring RetryAfter is
+	// never refused again for having come back too early.
+	wait := (retryAt.Sub(s.now()) + time.Second - 1).Truncate(time.Second)
 	if wait < time.Second {
 		wait = time.Second
 	}
-	return &cu.Error{Code: cu.CodeRateLimited, Message: fmt.Sprintf(
+	return &cu.Error{Code: cu.CodeRateLimited, RetryAfter: wait, Message: fmt.Sprintf(
 		"Too many failed login attempts. Try again in %s (after %s).", wait, retryAt.UTC().Format(time.RFC3339))}
 }
 
@@ -294,7 +297,8 @@ func (s *Service) recordAttempt(ctx context.Context, a LoginAttempt, reason stri
 // password must give the current one; back-office and system actors, and
 // storefront actors with the manage_passwords capability and edit reach
 // over the user, may set another user's password without it. The auth
-// status becomes active and outstanding set-password links die.
+// status becomes active, outstanding set-password links die and the
+// AccessRevokedHooks run (RevokePasswordChanged).
 func (s *Service) ChangePassword(ctx context.Context, actor cu.Actor, userID uuid.UUID, current, next string) error {
 	u, err := s.d.Users.Get(ctx, actor.OrganizationID, userID)
 	if err != nil {
@@ -354,6 +358,10 @@ func (s *Service) ChangePassword(ctx context.Context, actor cu.Actor, userID uui
 			return err
 		}
 		if err := s.d.Tokens.DeleteForUser(ctx, fresh.OrganizationID, fresh.ID, PurposeSetPassword); err != nil {
+			return err
+		}
+		fresh.Version++
+		if err := s.accessRevoked(ctx, actor, fresh, RevokePasswordChanged); err != nil {
 			return err
 		}
 		return s.record(ctx, actor, EventPasswordChanged, SubjectCustomerUser, fresh.ID, changes)

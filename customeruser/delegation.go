@@ -29,7 +29,10 @@ import (
 //     its own last role granting manage_users (forbidden);
 //   - it may edit its own profile with capability update_own_profile even
 //     without Edit on customer_user, but then only the name parts, birthday,
-//     phone, e-mail, password and preferred localization.
+//     phone, e-mail and preferred localization;
+//   - it never sets a password through UpdateUser ("password",
+//     "forbidden_field"): ChangePassword asks for the current password of
+//     oneself, and manage_passwords with edit reach for another user.
 
 // delegatedForbiddenFields are the user fields a storefront actor never
 // changes.
@@ -41,10 +44,11 @@ var delegatedForbiddenFields = map[string]string{
 }
 
 // ownProfileFields are what update_own_profile lets a user change about
-// itself. The auth status follows a new password.
+// itself. The auth status follows a new password (which only ChangePassword
+// sets for a storefront actor).
 var ownProfileFields = map[string]bool{
 	"namePrefix": true, "firstName": true, "middleName": true, "lastName": true, "nameSuffix": true,
-	"birthday": true, "phone": true, "email": true, "password": true, "authStatus": true,
+	"birthday": true, "phone": true, "email": true, "authStatus": true,
 	"preferredLocalizationId": true,
 }
 
@@ -147,6 +151,9 @@ func delegatedUpdate(g *role.Grants, selfOnly bool, before, after User, rawRoles
 	}
 	self := actor.ID == before.ID
 	for _, c := range changes {
+		if c.Field == "password" {
+			continue // refused to every storefront actor by userPrepareUpdate
+		}
 		if selfOnly && !ownProfileFields[c.Field] {
 			v.Add(c.Field, "forbidden_field", "You may change only your own profile details.")
 			continue

@@ -273,7 +273,7 @@ func TestDelegationOwnProfile(t *testing.T) {
 
 	res, err := h.svc.UpdateUser(h.ctx, me, tr.buyerP.ID, customeruser.UserPatch{
 		FirstName: utPtr("Me"), Phone: utPtr("+1 555 000 1111"), Email: utPtr("me@example.org"),
-		Password: utPtr("MyOwn12345"), PreferredLocalizationID: utPtr(h.website.Localizations[1]),
+		PreferredLocalizationID: utPtr(h.website.Localizations[1]),
 	}, 0)
 	require.NoError(t, err)
 	assert.Equal(t, "Me", res.User.FirstName)
@@ -288,6 +288,7 @@ func TestDelegationOwnProfile(t *testing.T) {
 		{"confirmed", customeruser.UserPatch{Confirmed: utPtr(false)}},
 		{"websiteId", customeruser.UserPatch{WebsiteID: &h.website2.ID}},
 		{"customerId", customeruser.UserPatch{CustomerID: &tr.c.ID}},
+		{"password", customeruser.UserPatch{Password: utPtr("MyOwn12345")}},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
 			before, events := utUsers(h), h.eventCount()

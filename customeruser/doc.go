@@ -21,19 +21,25 @@
 // an enabled user holds at least one role, chosen among the predefined roles
 // and its own customer's; addresses need a country (ISO 3166-1 alpha-2,
 // see ValidCountry), street, city, postal code and a name or an
-// organization, and each address type is default on at most one address. EffectiveSalesReps falls back to the customer's
-// representatives when the user has none. Related shows the host's records
+// organization, and each address type is default on at most one address.
+// EffectiveSalesReps falls back to the customer's representatives when the
+// user has none (EffectiveSalesRepsOf does it for a page of users with one
+// read). Related shows the host's records
 // (orders, quotes...) through registered RelatedRecords providers; History
 // lists the user's events.
 //
 // # Passwords, tokens and login
 //
 // Passwords follow Config.Password and are hashed with argon2id (PHC
-// strings, re-hashed at login when the parameters change). Confirmation and
+// strings, re-hashed at login when the parameters change). Only back-office
+// and system actors set a password through UpdateUser; a storefront user
+// uses ChangePassword, which asks for its current password (or the
+// manage_passwords capability for another user). Confirmation and
 // set-password links carry 256-bit secrets stored only as SHA-256 digests,
 // single-use and expiring; a password is never e-mailed. Authenticate gives
 // one generic error for every refusal, records every attempt, and throttles
-// repeated failures with a growing delay instead of a hard lock.
+// repeated failures with a growing delay instead of a hard lock (a
+// rate_limited error whose RetryAfter says how long to wait).
 //
 // # Actors and delegation
 //
@@ -59,6 +65,25 @@
 //		Sites: sites, Notifier: notifier,
 //	}, customeruser.WithRelatedRecords(orders))
 //
+// Packages built on this one (consent, oauthapp) need the Service, and the
+// Service calls back into them through lifecycle hooks that run inside the
+// transaction of the change: DeleteHook (a user is deleted),
+// RegistrationHook (self-registration) and AccessRevokedHook (credentials
+// must die: the user is disabled, force-reset, anonymized or deleted, its
+// password or e-mail changes). Build this Service first, then theirs, then
+// add their hooks, while wiring and before serving; the Add*Hook methods
+// are safe for concurrent use, and hooks added later take part only in the
+// changes that start after:
+//
+//	consents := consent.NewService(consent.Deps{Tx: store, Users: store.Users(), ...})
+//	apps := oauthapp.NewService(oauthapp.Deps{Tx: store, Logins: svc, ...}, oauthapp.Config{})
+//	svc.AddRegistrationHook(consent.RegistrationHook(consents))
+//	svc.AddDeleteHook(consent.DeleteHook(consents), oauthapp.DeleteHook(apps))
+//	svc.AddAccessRevokedHook(oauthapp.RevokeHook(apps))
+//
+// The With*Hook options do the same at construction, for hooks that do not
+// need the Service.
+//
 // Sites is the host's directory of websites and their localizations
 // (NewStaticSites is an in-memory one). Notifier delivers e-mails (welcome,
 // confirmation, reset links); it is called inside the transaction of the
@@ -69,5 +94,6 @@
 //
 // Methods that take an expectedVersion use optimistic concurrency: pass the
 // Version you read to get cu.ErrStale when someone else wrote first, or 0 to
-// skip the check.
+// skip the check. Addresses and the account actions (Confirm,
+// ResendConfirmation, ForceReset) take the user's version.
 package customeruser

@@ -128,8 +128,10 @@ func (s *Service) ConfirmEmail(ctx context.Context, org uuid.UUID, token string)
 // Confirm confirms an account on an administrator's behalf (edit permission
 // on the user). The user is e-mailed the "registered by admin" welcome with
 // a set-password link; outstanding confirmation links die. Confirming an
-// account that is already confirmed is a conflict.
-func (s *Service) Confirm(ctx context.Context, actor cu.Actor, userID uuid.UUID) (User, error) {
+// account that is already confirmed is a conflict. expectedVersion is the
+// user's version the caller read (cu.ErrStale when it moved); 0 means "no
+// optimistic check".
+func (s *Service) Confirm(ctx context.Context, actor cu.Actor, userID uuid.UUID, expectedVersion int64) (User, error) {
 	var out User
 	var secret string
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context) error {
@@ -139,6 +141,9 @@ func (s *Service) Confirm(ctx context.Context, actor cu.Actor, userID uuid.UUID)
 		}
 		if _, err := s.authorizeUser(ctx, actor, role.Edit, u); err != nil {
 			return err
+		}
+		if expectedVersion != 0 && expectedVersion != u.Version {
+			return cu.Stale("customer user")
 		}
 		if u.Confirmed {
 			return cu.Conflict("the customer user is already confirmed")
@@ -172,8 +177,11 @@ func (s *Service) Confirm(ctx context.Context, actor cu.Actor, userID uuid.UUID)
 
 // ResendConfirmation e-mails an unconfirmed user a new confirmation link
 // (edit permission on the user); the previous link dies. For a confirmed
-// user it is a conflict.
-func (s *Service) ResendConfirmation(ctx context.Context, actor cu.Actor, userID uuid.UUID) error {
+// user it is a conflict. expectedVersion is the user's version the caller
+// read (cu.ErrStale when it moved, so that a link is not sent to an
+// address changed meanwhile); 0 means "no optimistic check". The user's
+// version does not move.
+func (s *Service) ResendConfirmation(ctx context.Context, actor cu.Actor, userID uuid.UUID, expectedVersion int64) error {
 	return s.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		u, err := s.d.Users.Get(ctx, actor.OrganizationID, userID)
 		if err != nil {
@@ -181,6 +189,9 @@ func (s *Service) ResendConfirmation(ctx context.Context, actor cu.Actor, userID
 		}
 		if _, err := s.authorizeUser(ctx, actor, role.Edit, u); err != nil {
 			return err
+		}
+		if expectedVersion != 0 && expectedVersion != u.Version {
+			return cu.Stale("customer user")
 		}
 		if u.Confirmed {
 			return cu.Conflict("the customer user is already confirmed")
@@ -238,7 +249,8 @@ func (s *Service) ForgotPassword(ctx context.Context, org uuid.UUID, email strin
 // (welcome, forgot password, forced reset). The token is used up only when
 // the reset succeeds: a password the policy refuses leaves the link
 // usable. A reset also confirms the account and makes its auth status
-// active; the user's other set-password links die. Unknown, used or
+// active; the user's other set-password links die and the
+// AccessRevokedHooks run (RevokePasswordReset). Unknown, used or
 // expired tokens, and tokens of disabled users, are invalid errors on field
 // "token".
 func (s *Service) ResetPassword(ctx context.Context, org uuid.UUID, token, newPassword string) (User, error) {
@@ -288,6 +300,9 @@ func (s *Service) ResetPassword(ctx context.Context, org uuid.UUID, token, newPa
 			return err
 		}
 		actor := cu.CustomerUserActor(org, fresh.ID, fresh.CustomerID, fresh.RoleIDs...)
+		if err := s.accessRevoked(ctx, actor, fresh, RevokePasswordReset); err != nil {
+			return err
+		}
 		if err := s.record(ctx, actor, EventPasswordResetComplete, SubjectCustomerUser, fresh.ID, changes); err != nil {
 			return err
 		}
@@ -305,8 +320,11 @@ func (s *Service) ResetPassword(ctx context.Context, org uuid.UUID, token, newPa
 // set-password link (Config.ResetTTL). Back-office actors may do it to
 // anyone; storefront actors need the manage_passwords capability and edit
 // reach over the user, and may never do it to themselves. A disabled user
-// is a conflict.
-func (s *Service) ForceReset(ctx context.Context, actor cu.Actor, userID uuid.UUID) (User, error) {
+// is a conflict. The AccessRevokedHooks run (RevokePasswordResetForced), so
+// that credentials issued before stay dead once the user sets its new
+// password. expectedVersion is the user's version the caller read
+// (cu.ErrStale when it moved); 0 means "no optimistic check".
+func (s *Service) ForceReset(ctx context.Context, actor cu.Actor, userID uuid.UUID, expectedVersion int64) (User, error) {
 	var out User
 	var secret string
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context) error {
@@ -324,6 +342,9 @@ func (s *Service) ForceReset(ctx context.Context, actor cu.Actor, userID uuid.UU
 		if actor.Kind == cu.ActorCustomerUser && actor.ID == u.ID {
 			return cu.Forbidden("you may not force a password reset of your own account")
 		}
+		if expectedVersion != 0 && expectedVersion != u.Version {
+			return cu.Stale("customer user")
+		}
 		if !u.Enabled || u.Guest {
 			return cu.Conflict("only enabled customer users can be made to reset their password")
 		}
@@ -334,6 +355,9 @@ func (s *Service) ForceReset(ctx context.Context, actor cu.Actor, userID uuid.UU
 			return err
 		}
 		if secret, err = s.issueToken(ctx, u, PurposeSetPassword); err != nil {
+			return err
+		}
+		if err := s.accessRevoked(ctx, actor, u, RevokePasswordResetForced); err != nil {
 			return err
 		}
 		var payload any

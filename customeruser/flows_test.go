@@ -45,7 +45,7 @@ func flowsMail(h *harness, template string) customeruser.Notification {
 // flowsResendLink sends a confirmation link as the admin and returns it.
 func flowsResendLink(h *harness, id uuid.UUID) string {
 	h.t.Helper()
-	require.NoError(h.t, h.svc.ResendConfirmation(h.ctx, h.admin, id))
+	require.NoError(h.t, h.svc.ResendConfirmation(h.ctx, h.admin, id, 0))
 	return flowsMail(h, customeruser.TemplateConfirmation).Token
 }
 
@@ -159,17 +159,17 @@ func TestConfirmByAdmin(t *testing.T) {
 			{cu.AnonymousActor(h.org), cu.CodeNotFound},
 		} {
 			before, events := authGet(h, u.ID), h.eventCount()
-			_, err := h.svc.Confirm(h.ctx, tc.actor, u.ID)
+			_, err := h.svc.Confirm(h.ctx, tc.actor, u.ID, 0)
 			assert.Equal(t, tc.code, cu.CodeOf(err))
 			assert.Equal(t, before, authGet(h, u.ID))
 			assert.Equal(t, events, h.eventCount())
-			err = h.svc.ResendConfirmation(h.ctx, tc.actor, u.ID)
+			err = h.svc.ResendConfirmation(h.ctx, tc.actor, u.ID, 0)
 			assert.Equal(t, tc.code, cu.CodeOf(err))
 		}
 	})
 
 	h.mail.Reset()
-	got, err := h.svc.Confirm(h.ctx, h.storefront(admin), u.ID)
+	got, err := h.svc.Confirm(h.ctx, h.storefront(admin), u.ID, 0)
 	require.NoError(t, err)
 	assert.True(t, got.Confirmed)
 	assert.Equal(t, u.Version+1, got.Version)
@@ -188,13 +188,13 @@ func TestConfirmByAdmin(t *testing.T) {
 
 	// Confirmed users: conflict for both actions.
 	events := h.eventCount()
-	_, err = h.svc.Confirm(h.ctx, h.admin, u.ID)
+	_, err = h.svc.Confirm(h.ctx, h.admin, u.ID, 0)
 	assert.Equal(t, cu.CodeConflict, cu.CodeOf(err))
-	err = h.svc.ResendConfirmation(h.ctx, h.admin, u.ID)
+	err = h.svc.ResendConfirmation(h.ctx, h.admin, u.ID, 0)
 	assert.Equal(t, cu.CodeConflict, cu.CodeOf(err))
 	assert.Equal(t, events, h.eventCount())
 
-	_, err = h.svc.Confirm(h.ctx, h.admin, uuid.New())
+	_, err = h.svc.Confirm(h.ctx, h.admin, uuid.New(), 0)
 	assert.Equal(t, cu.CodeNotFound, cu.CodeOf(err))
 }
 
@@ -346,9 +346,9 @@ func TestConfirmRefusesGuests(t *testing.T) {
 		x.Guest, x.Confirmed, x.Enabled = true, false, false
 	})
 	events := h.eventCount()
-	_, err := h.svc.Confirm(h.ctx, h.admin, g.ID)
+	_, err := h.svc.Confirm(h.ctx, h.admin, g.ID, 0)
 	assert.Equal(t, cu.CodeConflict, cu.CodeOf(err))
-	assert.Equal(t, cu.CodeConflict, cu.CodeOf(h.svc.ResendConfirmation(h.ctx, h.admin, g.ID)))
+	assert.Equal(t, cu.CodeConflict, cu.CodeOf(h.svc.ResendConfirmation(h.ctx, h.admin, g.ID, 0)))
 	assert.Equal(t, g, authGet(h, g.ID))
 	assert.Equal(t, events, h.eventCount())
 	assert.Empty(t, h.mail.Sent())
@@ -401,7 +401,7 @@ func TestForceReset(t *testing.T) {
 			h.mail.Reset()
 			events := h.eventCount()
 			before, _ := h.store.Users().Get(h.ctx, h.org, tt.target)
-			_, err := h.svc.ForceReset(h.ctx, tt.actor, tt.target)
+			_, err := h.svc.ForceReset(h.ctx, tt.actor, tt.target, 0)
 			assert.Equal(t, tt.code, cu.CodeOf(err), "%v", err)
 			after, _ := h.store.Users().Get(h.ctx, h.org, tt.target)
 			assert.Equal(t, before, after)
@@ -413,7 +413,7 @@ func TestForceReset(t *testing.T) {
 	for _, actor := range []cu.Actor{h.admin, h.storefront(admin)} {
 		h.mail.Reset()
 		before := authGet(h, u.ID)
-		got, err := h.svc.ForceReset(h.ctx, actor, u.ID)
+		got, err := h.svc.ForceReset(h.ctx, actor, u.ID, 0)
 		require.NoError(t, err)
 		assert.Equal(t, customeruser.AuthReset, got.AuthStatus)
 		assert.Equal(t, before.Version+1, got.Version)
@@ -438,7 +438,7 @@ func TestForceReset(t *testing.T) {
 	}
 
 	t.Run("link expires after ResetTTL", func(t *testing.T) {
-		_, err := h.svc.ForceReset(h.ctx, h.admin, u.ID)
+		_, err := h.svc.ForceReset(h.ctx, h.admin, u.ID, 0)
 		require.NoError(t, err)
 		n := flowsMail(h, customeruser.TemplateForcedReset)
 		h.clock.Advance(h.svc.Config().ResetTTL)
@@ -458,7 +458,7 @@ func TestNoSecretsInEvents(t *testing.T) {
 	keepHash()
 
 	secrets = append(secrets, flowsResendLink(h, u.ID))
-	_, err := h.svc.Confirm(h.ctx, h.admin, u.ID)
+	_, err := h.svc.Confirm(h.ctx, h.admin, u.ID, 0)
 	require.NoError(t, err)
 	welcome := flowsMail(h, customeruser.TemplateWelcomeByAdmin).Token
 	secrets = append(secrets, welcome, "Welcome123")
@@ -473,7 +473,7 @@ func TestNoSecretsInEvents(t *testing.T) {
 	require.NoError(t, h.svc.ChangePassword(h.ctx, h.storefront(u), u.ID, "Welcome123", "Changed123"))
 	secrets = append(secrets, "Changed123")
 	keepHash()
-	_, err = h.svc.ForceReset(h.ctx, h.admin, u.ID)
+	_, err = h.svc.ForceReset(h.ctx, h.admin, u.ID, 0)
 	require.NoError(t, err)
 	secrets = append(secrets, flowsMail(h, customeruser.TemplateForcedReset).Token)
 

@@ -278,7 +278,8 @@ func (s *Service) unusableHash() (string, error) {
 // last names ErasedName, the other name parts, birthday, phone, attributes,
 // external id, addresses, sales representatives and preferred localization
 // are cleared, the user is disabled, its password replaced by an unusable
-// hash and its one-time tokens deleted, so that it can never log in again.
+// hash and its one-time tokens deleted, and the AccessRevokedHooks run
+// (RevokeAnonymized), so that it can never log in again.
 // It appends customer_user.anonymized, whose payload names the erased
 // fields without their old values. It runs in the transaction of ctx when
 // there is one (GDPR erasure in package consent joins it). Anonymising an
@@ -316,6 +317,9 @@ func (s *Service) Anonymize(ctx context.Context, actor cu.Actor, userID uuid.UUI
 		u.Version = before.Version + 1
 		if err := s.d.Tokens.DeleteForUser(ctx, u.OrganizationID, u.ID); err != nil {
 			return cu.Internal(err)
+		}
+		if err := s.accessRevoked(ctx, actor, u, RevokeAnonymized); err != nil {
+			return err
 		}
 		payload := map[string]any{"erasedFields": anonymizedFields(before)}
 		if err := s.record(ctx, actor, EventUserAnonymized, SubjectCustomerUser, u.ID, payload); err != nil {

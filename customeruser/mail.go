@@ -127,6 +127,11 @@ type TemplateData struct {
 	Link string
 	// WebsiteName is the name of the user's website, empty when unknown.
 	WebsiteName string
+	// Data is the notification's template-specific values
+	// (Notification.Data), such as "appName" for
+	// customer_user_oauth_application_created. Write {{index .Data "key"}}:
+	// it gives "" for a missing key, where {{.Data.key}} fails.
+	Data map[string]string
 }
 
 // LinkBuilder makes the link of an e-mail from its notification; the
@@ -216,7 +221,8 @@ func NewTemplates() *Templates {
 }
 
 // sampleData checks templates at Override time.
-var sampleData = TemplateData{Template: "sample", Name: "Ann Example", Email: "ann@example.com", Link: "https://shop.example.com/x?token=abc", WebsiteName: "Shop"}
+var sampleData = TemplateData{Template: "sample", Name: "Ann Example", Email: "ann@example.com", Link: "https://shop.example.com/x?token=abc", WebsiteName: "Shop",
+	Data: map[string]string{"appName": "Sample app"}}
 
 // Override sets the templates of name for a localization (uuid.Nil: the
 // default one, used for localizations without their own). Subject and text
@@ -379,7 +385,7 @@ func (s *EmailSubscriber) Handle(ctx context.Context, e cu.Event) error {
 		s.c.Logger.ErrorContext(ctx, "notification event unreadable", "event", e.ID, "err", err)
 		return err
 	}
-	data := TemplateData{Name: n.Name, Email: n.Email, Link: s.c.Links(n)}
+	data := TemplateData{Name: n.Name, Email: n.Email, Link: s.c.Links(n), Data: n.Data}
 	if s.c.Sites != nil && n.WebsiteID != uuid.Nil {
 		w, err := s.c.Sites.Website(ctx, n.OrganizationID, n.WebsiteID)
 		switch {

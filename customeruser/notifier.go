@@ -36,6 +36,8 @@ type NotificationPayload struct {
 	// SealedToken is the Sealer's output for Notification.Token; empty
 	// when the notification has no token.
 	SealedToken []byte `json:"sealedToken,omitempty"`
+	// Data is Notification.Data.
+	Data map[string]string `json:"data,omitempty"`
 }
 
 // Sealer encrypts and authenticates small secrets with a key of the host,
@@ -143,7 +145,7 @@ func NewOutboxNotifier(events cu.EventLog, sealer Sealer, opts ...OutboxNotifier
 func (n *OutboxNotifier) Notify(ctx context.Context, x Notification) error {
 	p := NotificationPayload{
 		Template: x.Template, UserID: x.UserID, Email: x.Email, Name: x.Name,
-		WebsiteID: x.WebsiteID, LocalizationID: x.LocalizationID,
+		WebsiteID: x.WebsiteID, LocalizationID: x.LocalizationID, Data: x.Data,
 	}
 	if x.Token != "" {
 		sealed, err := n.sealer.Seal([]byte(x.Token))
@@ -168,7 +170,7 @@ func OpenNotification(e cu.Event, sealer Sealer) (Notification, error) {
 	}
 	n := Notification{
 		Template: p.Template, OrganizationID: e.OrganizationID, UserID: p.UserID, Email: p.Email, Name: p.Name,
-		WebsiteID: p.WebsiteID, LocalizationID: p.LocalizationID,
+		WebsiteID: p.WebsiteID, LocalizationID: p.LocalizationID, Data: p.Data,
 	}
 	if len(p.SealedToken) > 0 {
 		if sealer == nil {

@@ -207,14 +207,14 @@ func TestOutboxNotifierEveryFlow(t *testing.T) {
 	c := e.customer("Acme", uuid.Nil)
 	u := e.user(c.ID, "flow@example.org")
 	require.NoError(t, e.svc.ForgotPassword(e.ctx, e.org, "FLOW@example.org"))
-	_, err := e.svc.ForceReset(e.ctx, e.admin, u.ID)
+	_, err := e.svc.ForceReset(e.ctx, e.admin, u.ID, 0)
 	require.NoError(t, err)
 	unconfirmed := utInput(e.harness, c.ID, "later@example.org")
 	unconfirmed.Confirmed = utPtr(false)
 	v, err := e.svc.CreateUser(e.ctx, e.admin, unconfirmed)
 	require.NoError(t, err)
-	require.NoError(t, e.svc.ResendConfirmation(e.ctx, e.admin, v.ID))
-	_, err = e.svc.Confirm(e.ctx, e.admin, v.ID)
+	require.NoError(t, e.svc.ResendConfirmation(e.ctx, e.admin, v.ID, 0))
+	_, err = e.svc.Confirm(e.ctx, e.admin, v.ID, 0)
 	require.NoError(t, err)
 	_, err = e.svc.Register(e.ctx, e.org, regInput("flow@example.org"))
 	require.NoError(t, err, "a duplicate registration answers as a success")
@@ -295,7 +295,7 @@ func TestOutboxNotifierRolledBackChangeSendsNothing(t *testing.T) {
 		if _, err := e.svc.CreateUser(ctx, e.admin, e.welcomeInput(c.ID, "ghost@example.org")); err != nil {
 			return err
 		}
-		if _, err := e.svc.ForceReset(ctx, e.admin, x.ID); err != nil {
+		if _, err := e.svc.ForceReset(ctx, e.admin, x.ID, 0); err != nil {
 			return err
 		}
 		return boom
@@ -351,7 +351,7 @@ func TestOutboxNotifierFailureAbortsTheChange(t *testing.T) {
 
 	_, err := e.svc.CreateUser(e.ctx, e.admin, e.welcomeInput(c.ID, "new@example.org"))
 	assert.Equal(t, cu.CodeInternal, cu.CodeOf(err))
-	_, err = e.svc.ForceReset(e.ctx, e.admin, u.ID)
+	_, err = e.svc.ForceReset(e.ctx, e.admin, u.ID, 0)
 	assert.Equal(t, cu.CodeInternal, cu.CodeOf(err))
 	assert.Equal(t, cu.CodeInternal, cu.CodeOf(e.svc.ForgotPassword(e.ctx, e.org, u.Email)), "not hidden as 'no such user'")
 	utUnchanged(t, e.harness, before, events)

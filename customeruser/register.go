@@ -94,7 +94,7 @@ func (s *Service) Register(ctx context.Context, org uuid.UUID, in RegisterInput)
 		if err := s.record(ctx, actor, EventUserCreated, SubjectCustomerUser, u.ID, userSnapshotOf(u)); err != nil {
 			return cu.Internal(err)
 		}
-		for _, h := range s.registrationHooks {
+		for _, h := range s.registrationHooks.load() {
 			if err := h.Registered(ctx, u, in); err != nil {
 				return err
 			}
@@ -195,7 +195,7 @@ func (s *Service) prepareRegistration(ctx context.Context, org uuid.UUID, in Reg
 // returns its violations here, through the registered RegistrationHooks.
 func (s *Service) registrationChecks(ctx context.Context, org uuid.UUID, in RegisterInput, _ User) []cu.Violation {
 	var v []cu.Violation
-	for _, h := range s.registrationHooks {
+	for _, h := range s.registrationHooks.load() {
 		v = append(v, h.CheckRegistration(ctx, org, in)...)
 	}
 	return v

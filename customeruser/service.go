@@ -3,7 +3,9 @@ package customeruser
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -105,6 +107,16 @@ func WithRelatedRecords(p ...RelatedRecords) Option {
 	return func(s *Service) { s.related = append(s.related, p...) }
 }
 
+// Lifecycle hooks let packages built on customeruser (consent, oauthapp)
+// and hosts take part in changes of customer users, inside the change's
+// transaction. They can be given at construction (the With*Hook options) or
+// added afterwards (the Add*Hook methods), which breaks the construction
+// cycle between this Service and services that need it: build this Service
+// first, then the services that use it, then add their hooks. Add hooks
+// while wiring, before serving: a hook added while a change runs may or
+// may not take part in that change. Adding is safe for concurrent use
+// (copy-on-write lists), so it never races with running changes.
+
 // DeleteHook takes part in deleting a customer user: it runs inside the
 // deleting transaction, before the user row goes, so that packages built on
 // customeruser (consents, OAuth applications) and hosts can clean up or
@@ -113,8 +125,14 @@ type DeleteHook func(ctx context.Context, actor cu.Actor, u User) error
 
 // WithDeleteHook registers hooks run when a customer user is deleted.
 func WithDeleteHook(h ...DeleteHook) Option {
-	return func(s *Service) { s.deleteHooks = append(s.deleteHooks, h...) }
+	return func(s *Service) { s.deleteHooks.add(h...) }
 }
+
+// AddDeleteHook adds hooks run when a customer user is deleted, after
+// construction, so that a service built on this one can hook in without a
+// construction cycle. Call it while wiring, before serving; it is safe for
+// concurrent use.
+func (s *Service) AddDeleteHook(h ...DeleteHook) { s.deleteHooks.add(h...) }
 
 // RegistrationHook takes part in self-registration (package consent uses it
 // for mandatory consents). CheckRegistration returns violations before
@@ -128,7 +146,94 @@ type RegistrationHook interface {
 
 // WithRegistrationHook registers hooks run by Register.
 func WithRegistrationHook(h ...RegistrationHook) Option {
-	return func(s *Service) { s.registrationHooks = append(s.registrationHooks, h...) }
+	return func(s *Service) { s.registrationHooks.add(h...) }
+}
+
+// AddRegistrationHook adds hooks run by Register, after construction. Call
+// it while wiring, before serving; it is safe for concurrent use.
+func (s *Service) AddRegistrationHook(h ...RegistrationHook) { s.registrationHooks.add(h...) }
+
+// The reasons an AccessRevokedHook is given.
+const (
+	// RevokeDisabled: the user can no longer log in because it was
+	// disabled, or (through UpdateUser) made unconfirmed or a guest.
+	RevokeDisabled = "disabled"
+	// RevokePasswordResetForced: ForceReset; the user must set a new
+	// password through the e-mailed link.
+	RevokePasswordResetForced = "password_reset_forced"
+	// RevokeAnonymized: Anonymize erased the user.
+	RevokeAnonymized = "anonymized"
+	// RevokeDeleted: DeleteUser; the hook runs before the user row goes.
+	RevokeDeleted = "deleted"
+	// RevokePasswordChanged: a new password through ChangePassword or
+	// UpdateUser.
+	RevokePasswordChanged = "password_changed"
+	// RevokePasswordReset: a new password through a set-password link
+	// (ResetPassword).
+	RevokePasswordReset = "password_reset"
+	// RevokeEmailChanged: the user's e-mail (its login name) changed.
+	RevokeEmailChanged = "email_changed"
+)
+
+// AccessRevokedHook runs inside the transaction of every change after which
+// credentials issued to a customer user must stop working for good (see
+// the Revoke* reasons), so that packages issuing their own credentials
+// (oauthapp's access tokens) delete them in the same transaction: a later
+// change (re-enabling the user, a new password) never brings them back. u
+// is the user as the change leaves it (as it was, for RevokeDeleted). A
+// change that has several reasons (a patch that disables the user and
+// changes its e-mail) calls the hook once, with the most far-reaching one,
+// in the order disabled, e-mail changed, password changed. An error aborts
+// the change.
+type AccessRevokedHook func(ctx context.Context, actor cu.Actor, u User, reason string) error
+
+// WithAccessRevokedHook registers hooks run when a user's credentials must
+// die.
+func WithAccessRevokedHook(h ...AccessRevokedHook) Option {
+	return func(s *Service) { s.revokeHooks.add(h...) }
+}
+
+// AddAccessRevokedHook adds hooks run when a user's credentials must die,
+// after construction. Call it while wiring, before serving; it is safe for
+// concurrent use.
+func (s *Service) AddAccessRevokedHook(h ...AccessRevokedHook) { s.revokeHooks.add(h...) }
+
+// hookList is a copy-on-write list of hooks: adding swaps in a new slice,
+// readers load the current one without locking.
+type hookList[T any] struct{ p atomic.Pointer[[]T] }
+
+func (l *hookList[T]) add(h ...T) {
+	if len(h) == 0 {
+		return
+	}
+	for {
+		old := l.p.Load()
+		var cur []T
+		if old != nil {
+			cur = *old
+		}
+		next := append(slices.Clip(cur), h...)
+		if l.p.CompareAndSwap(old, &next) {
+			return
+		}
+	}
+}
+
+func (l *hookList[T]) load() []T {
+	if p := l.p.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// accessRevoked runs the AccessRevokedHooks in the transaction of ctx.
+func (s *Service) accessRevoked(ctx context.Context, actor cu.Actor, u User, reason string) error {
+	for _, h := range s.revokeHooks.load() {
+		if err := h(ctx, actor, userCopy(u), reason); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Service holds every rule of customers and customer users. It is safe for
@@ -141,8 +246,9 @@ type Service struct {
 	log                *slog.Logger
 	validateAttributes AttributeValidator
 	related            []RelatedRecords
-	deleteHooks        []DeleteHook
-	registrationHooks  []RegistrationHook
+	deleteHooks        hookList[DeleteHook]
+	registrationHooks  hookList[RegistrationHook]
+	revokeHooks        hookList[AccessRevokedHook]
 	hasher             *Hasher
 }
 

@@ -305,7 +305,8 @@ const (
 	TemplateForcedReset    = "customer_user_force_reset_password"
 	TemplateNotUniqueEmail = "not_unique_customer_user_email"
 	// TemplateOAuthAppCreated tells a customer user that an OAuth
-	// application was added to its account.
+	// application was added to its account; Notification.Data["appName"]
+	// names it.
 	TemplateOAuthAppCreated = "customer_user_oauth_application_created"
 )
 
@@ -321,6 +322,11 @@ type Notification struct {
 	// Token is the one-time secret for the link in the e-mail, if any. It
 	// exists nowhere else in clear.
 	Token string
+	// Data holds the values only some templates use, by name (the
+	// application name "appName" of TemplateOAuthAppCreated); templates
+	// see it as TemplateData.Data. Never a secret: it is stored in clear
+	// in the outbox.
+	Data map[string]string
 }
 
 // Notifier delivers notifications. The Service calls it inside the

@@ -45,6 +45,7 @@ const (
 	msgRoleRequiredWhenEnabled = "Please select at least one role before you enable the customer user."
 	msgBirthdayInFuture        = "The birth date cannot be in the future."
 	msgEmailUsed               = "This email is already used."
+	msgPasswordThroughChange   = "Passwords are changed through the change-password operation, which checks the current password."
 )
 
 // userSnapshot is the event payload describing a whole user; it never
@@ -735,7 +736,11 @@ func (s *Service) userPrepareUpdate(ctx context.Context, actor cu.Actor, id uuid
 	var v cu.Violations
 	s.checkUserFields(&after, &v)
 	if p.Password != nil {
-		v = append(v, s.cfg.Password.Check(*p.Password, after.Email)...)
+		if actor.Trusted() {
+			v = append(v, s.cfg.Password.Check(*p.Password, after.Email)...)
+		} else {
+			v.Add("password", "forbidden_field", msgPasswordThroughChange)
+		}
 		now := s.now()
 		after.AuthStatus = AuthActive
 		after.PasswordChangedAt = &now
@@ -785,8 +790,14 @@ func (s *Service) userPrepareUpdate(ctx context.Context, actor cu.Actor, id uuid
 // website clears a preferred localization it does not offer and says so in
 // UpdateResult.Notices. A new password must meet the policy; it makes the
 // auth status active and kills outstanding set-password links. A new
-// e-mail, or disabling the user, kills all its outstanding tokens. A patch
-// that changes nothing writes nothing and returns the stored user.
+// e-mail, or disabling the user, kills all its outstanding tokens. Only
+// back-office and system actors may set a password here: from the
+// storefront it is an invalid error on field "password", rule
+// "forbidden_field" (use ChangePassword, which asks for the current
+// password, or manage_passwords for another user). Disabling the user
+// (or making it unconfirmed or a guest), changing its e-mail or setting a
+// password runs the AccessRevokedHooks. A patch that changes nothing
+// writes nothing and returns the stored user.
 func (s *Service) UpdateUser(ctx context.Context, actor cu.Actor, id uuid.UUID, p UserPatch, expectedVersion int64) (UpdateResult, error) {
 	if err := userActorCheck(actor); err != nil {
 		return UpdateResult{}, err
@@ -837,6 +848,11 @@ func (s *Service) UpdateUser(ctx context.Context, actor cu.Actor, id uuid.UUID, 
 		if err != nil {
 			return cu.Internal(err)
 		}
+		if reason := userRevokeReason(before, u, p.Password != nil); reason != "" {
+			if err := s.accessRevoked(ctx, actor, u, reason); err != nil {
+				return err
+			}
+		}
 		if err := s.record(ctx, actor, EventUserUpdated, SubjectCustomerUser, u.ID, plan.changes); err != nil {
 			return cu.Internal(err)
 		}
@@ -849,6 +865,21 @@ func (s *Service) UpdateUser(ctx context.Context, actor cu.Actor, id uuid.UUID, 
 	return res, nil
 }
 
+// userRevokeReason is the most far-reaching reason an update from before
+// to after gives to revoke the user's credentials, or "".
+func userRevokeReason(before, after User, passwordChanged bool) string {
+	loggedOut := func(u User) bool { return !u.Enabled || !u.Confirmed || u.Guest }
+	switch {
+	case loggedOut(after) && !loggedOut(before):
+		return RevokeDisabled
+	case after.Email != before.Email:
+		return RevokeEmailChanged
+	case passwordChanged:
+		return RevokePasswordChanged
+	}
+	return ""
+}
+
 // EnableUser lets a customer user log in again. The user needs at least one
 // role ("roleIds", rule "required_when_enabled"). Enabling an enabled user
 // changes nothing and appends no event. expectedVersion 0 means "no
@@ -857,8 +888,10 @@ func (s *Service) EnableUser(ctx context.Context, actor cu.Actor, id uuid.UUID, 
 	return s.setUserEnabled(ctx, actor, id, expectedVersion, true)
 }
 
-// DisableUser stops a customer user from logging in and kills all its
-// outstanding tokens (confirmation and set-password links) at once.
+// DisableUser stops a customer user from logging in, kills all its
+// outstanding tokens (confirmation and set-password links) at once and runs
+// the AccessRevokedHooks (RevokeDisabled), so that enabling the user again
+// does not revive credentials issued before.
 // Disabling a disabled user changes nothing and appends no event. A
 // storefront user can never disable itself. expectedVersion 0 means "no
 // optimistic check".
@@ -907,6 +940,9 @@ func (s *Service) setUserEnabled(ctx context.Context, actor cu.Actor, id uuid.UU
 			if err := s.d.Tokens.DeleteForUser(ctx, u.OrganizationID, u.ID); err != nil {
 				return cu.Internal(err)
 			}
+			if err := s.accessRevoked(ctx, actor, u, RevokeDisabled); err != nil {
+				return err
+			}
 		}
 		if err := s.record(ctx, actor, typ, SubjectCustomerUser, u.ID, userChanges(before, u, false)); err != nil {
 			return cu.Internal(err)
@@ -921,8 +957,9 @@ func (s *Service) setUserEnabled(ctx context.Context, actor cu.Actor, id uuid.UU
 }
 
 // DeleteUser deletes a customer user with its addresses, role links and
-// tokens, and appends customer_user.deleted with a snapshot of the user. A
-// storefront user can never delete itself. expectedVersion 0 means "no
+// tokens, and appends customer_user.deleted with a snapshot of the user;
+// the AccessRevokedHooks (RevokeDeleted), then the DeleteHooks run first, in
+// the same transaction. A storefront user can never delete itself. expectedVersion 0 means "no
 // optimistic check".
 func (s *Service) DeleteUser(ctx context.Context, actor cu.Actor, id uuid.UUID, expectedVersion int64) error {
 	if err := userActorCheck(actor); err != nil {
@@ -942,7 +979,10 @@ func (s *Service) DeleteUser(ctx context.Context, actor cu.Actor, id uuid.UUID, 
 		if err := s.d.Tokens.DeleteForUser(ctx, u.OrganizationID, u.ID); err != nil {
 			return cu.Internal(err)
 		}
-		for _, hook := range s.deleteHooks {
+		if err := s.accessRevoked(ctx, actor, u, RevokeDeleted); err != nil {
+			return err
+		}
+		for _, hook := range s.deleteHooks.load() {
 			if err := hook(ctx, actor, u); err != nil {
 				return err
 			}

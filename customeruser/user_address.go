@@ -2,6 +2,7 @@ package customeruser
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -100,17 +101,29 @@ type addressEdit struct {
 }
 
 // AddAddress adds an address to a customer user (its id and timestamps are
-// set here) and returns the updated user. expectedVersion is the user's
-// version; 0 means "no optimistic check".
-func (s *Service) AddAddress(ctx context.Context, actor cu.Actor, userID uuid.UUID, a Address, expectedVersion int64) (User, error) {
-	return s.editAddresses(ctx, actor, userID, expectedVersion, role.Create, func(u *User, now time.Time) (addressEdit, error) {
+// set here) and returns the updated user and the new address as stored.
+// expectedVersion is the user's version; 0 means "no optimistic check".
+func (s *Service) AddAddress(ctx context.Context, actor cu.Actor, userID uuid.UUID, a Address, expectedVersion int64) (User, Address, error) {
+	var id uuid.UUID
+	u, err := s.editAddresses(ctx, actor, userID, expectedVersion, role.Create, func(u *User, now time.Time) (addressEdit, error) {
 		a.ID = s.newID()
 		a.CreatedAt, a.UpdatedAt = now, now
 		a.Types = slices.Clone(a.Types)
 		u.Addresses = append(u.Addresses, a)
+		id = a.ID
 		i := len(u.Addresses) - 1
 		return addressEdit{index: i, event: EventAddressAdded, payload: addressPayload{AddressID: a.ID}}, nil
 	})
+	if err != nil {
+		return User{}, Address{}, err
+	}
+	i := slices.IndexFunc(u.Addresses, func(x Address) bool { return x.ID == id })
+	if i < 0 {
+		return User{}, Address{}, cu.Internal(errors.New("the added address is missing from the user"))
+	}
+	added := u.Addresses[i]
+	added.Types = slices.Clone(added.Types)
+	return u, added, nil
 }
 
 // UpdateAddress replaces an address of a customer user (keeping its id and

@@ -44,10 +44,11 @@ func TestUserAddresses(t *testing.T) {
 	h.clock.Advance(time.Hour)
 
 	// Add.
-	got, err := h.svc.AddAddress(h.ctx, h.admin, u.ID, uaDefault(customeruser.Billing), u.Version)
+	got, added, err := h.svc.AddAddress(h.ctx, h.admin, u.ID, uaDefault(customeruser.Billing), u.Version)
 	require.NoError(t, err)
 	require.Len(t, got.Addresses, 1)
 	a := got.Addresses[0]
+	assert.Equal(t, a, added, "the new address is returned")
 	assert.NotEqual(t, uuid.Nil, a.ID)
 	assert.Equal(t, "US", a.Country, "normalised")
 	assert.Equal(t, h.clock.Now(), a.CreatedAt)
@@ -86,9 +87,12 @@ func TestUserAddresses(t *testing.T) {
 	assert.Equal(t, events, h.eventCount())
 
 	// A second address; the default-type rule spans the list.
-	got, err = h.svc.AddAddress(h.ctx, h.admin, u.ID, uaDefault(customeruser.Shipping), 0)
+	got, added, err = h.svc.AddAddress(h.ctx, h.admin, u.ID, uaDefault(customeruser.Shipping), 0)
 	require.NoError(t, err)
 	require.Len(t, got.Addresses, 2)
+	assert.Contains(t, got.Addresses, added)
+	assert.NotEqual(t, a.ID, added.ID)
+	assert.Equal(t, customeruser.Shipping, added.Types[0].Type)
 
 	// Remove.
 	got, err = h.svc.RemoveAddress(h.ctx, h.admin, u.ID, a.ID, got.Version)
@@ -104,9 +108,9 @@ func TestUserAddressesInvalid(t *testing.T) {
 	h := newHarness(t)
 	c := h.customer("Acme", uuid.Nil)
 	u := h.user(c.ID, "ada@example.org")
-	u, err := h.svc.AddAddress(h.ctx, h.admin, u.ID, uaDefault(customeruser.Billing), 0)
+	u, _, err := h.svc.AddAddress(h.ctx, h.admin, u.ID, uaDefault(customeruser.Billing), 0)
 	require.NoError(t, err)
-	u, err = h.svc.AddAddress(h.ctx, h.admin, u.ID, uaDefault(customeruser.Shipping), 0)
+	u, _, err = h.svc.AddAddress(h.ctx, h.admin, u.ID, uaDefault(customeruser.Shipping), 0)
 	require.NoError(t, err)
 	first, second := u.Addresses[0], u.Addresses[1]
 
@@ -121,15 +125,15 @@ func TestUserAddressesInvalid(t *testing.T) {
 		field, rule string
 	}{
 		{"add without country", func() error {
-			_, err := h.svc.AddAddress(h.ctx, h.admin, u.ID, noCountry, 0)
+			_, _, err := h.svc.AddAddress(h.ctx, h.admin, u.ID, noCountry, 0)
 			return err
 		}, "country", "required"},
 		{"add without name or organization", func() error {
-			_, err := h.svc.AddAddress(h.ctx, h.admin, u.ID, noName, 0)
+			_, _, err := h.svc.AddAddress(h.ctx, h.admin, u.ID, noName, 0)
 			return err
 		}, "firstName", "name_or_organization"},
 		{"add a second default billing", func() error {
-			_, err := h.svc.AddAddress(h.ctx, h.admin, u.ID, uaDefault(customeruser.Billing), 0)
+			_, _, err := h.svc.AddAddress(h.ctx, h.admin, u.ID, uaDefault(customeruser.Billing), 0)
 			return err
 		}, "types", "default_type"},
 		{"update into a second default shipping", func() error {
@@ -154,7 +158,7 @@ func TestUserAddressesInvalid(t *testing.T) {
 	assert.ErrorIs(t, err, cu.ErrNotFound)
 	_, err = h.svc.RemoveAddress(h.ctx, h.admin, u.ID, uuid.New(), 0)
 	assert.ErrorIs(t, err, cu.ErrNotFound)
-	_, err = h.svc.AddAddress(h.ctx, h.admin, uuid.New(), uaAddr(), 0)
+	_, _, err = h.svc.AddAddress(h.ctx, h.admin, uuid.New(), uaAddr(), 0)
 	assert.ErrorIs(t, err, cu.ErrNotFound)
 	_, err = h.svc.RemoveAddress(h.ctx, h.admin, u.ID, first.ID, 1)
 	assert.ErrorIs(t, err, cu.ErrStale)
@@ -174,9 +178,10 @@ func TestUserAddressesStorefront(t *testing.T) {
 
 	// A buyer manages its own addresses (customer_user_address at user level).
 	me := h.storefront(buyer)
-	got, err := h.svc.AddAddress(h.ctx, me, buyer.ID, uaAddr(), 0)
+	got, added, err := h.svc.AddAddress(h.ctx, me, buyer.ID, uaAddr(), 0)
 	require.NoError(t, err)
 	id := got.Addresses[0].ID
+	assert.Equal(t, id, added.ID)
 	upd := uaAddr()
 	upd.Street = "2 Main St"
 	_, err = h.svc.UpdateAddress(h.ctx, me, buyer.ID, id, upd, 0)
@@ -188,18 +193,18 @@ func TestUserAddressesStorefront(t *testing.T) {
 	before, events := utUsers(h), h.eventCount()
 	// Another user's addresses: never from the storefront, even for an
 	// administrator of the same customer.
-	_, err = h.svc.AddAddress(h.ctx, me, colleague.ID, uaAddr(), 0)
+	_, _, err = h.svc.AddAddress(h.ctx, me, colleague.ID, uaAddr(), 0)
 	assert.ErrorIs(t, err, cu.ErrForbidden)
-	_, err = h.svc.AddAddress(h.ctx, h.storefront(admin), colleague.ID, uaAddr(), 0)
+	_, _, err = h.svc.AddAddress(h.ctx, h.storefront(admin), colleague.ID, uaAddr(), 0)
 	assert.ErrorIs(t, err, cu.ErrForbidden)
 	// Out of reach: not found.
-	_, err = h.svc.AddAddress(h.ctx, me, stranger.ID, uaAddr(), 0)
+	_, _, err = h.svc.AddAddress(h.ctx, me, stranger.ID, uaAddr(), 0)
 	assert.ErrorIs(t, err, cu.ErrNotFound)
 	// Own addresses without the permission.
-	_, err = h.svc.AddAddress(h.ctx, h.storefront(viewer), viewer.ID, uaAddr(), 0)
+	_, _, err = h.svc.AddAddress(h.ctx, h.storefront(viewer), viewer.ID, uaAddr(), 0)
 	assert.ErrorIs(t, err, cu.ErrForbidden)
 	// Anonymous.
-	_, err = h.svc.AddAddress(h.ctx, cu.AnonymousActor(h.org), buyer.ID, uaAddr(), 0)
+	_, _, err = h.svc.AddAddress(h.ctx, cu.AnonymousActor(h.org), buyer.ID, uaAddr(), 0)
 	assert.Equal(t, cu.CodeUnauthenticated, cu.CodeOf(err))
 	utUnchanged(t, h, before, events)
 }

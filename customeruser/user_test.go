@@ -617,7 +617,7 @@ func TestUserStaleAndMissing(t *testing.T) {
 	_, err = h.svc.EnableUser(h.ctx, h.admin, u.ID, u.Version)
 	assert.ErrorIs(t, err, cu.ErrStale)
 	assert.ErrorIs(t, h.svc.DeleteUser(h.ctx, h.admin, u.ID, u.Version), cu.ErrStale)
-	_, err = h.svc.AddAddress(h.ctx, h.admin, u.ID, uaAddr(), u.Version)
+	_, _, err = h.svc.AddAddress(h.ctx, h.admin, u.ID, uaAddr(), u.Version)
 	assert.ErrorIs(t, err, cu.ErrStale)
 	utUnchanged(t, h, before, events)
 
@@ -641,7 +641,7 @@ func TestUpdateUserPassword(t *testing.T) {
 	h := newHarness(t)
 	c := h.customer("Acme", uuid.Nil)
 	u := h.user(c.ID, "ada@example.org")
-	_, err := h.svc.ForceReset(h.ctx, h.admin, u.ID)
+	_, err := h.svc.ForceReset(h.ctx, h.admin, u.ID, 0)
 	require.NoError(t, err)
 	reset, ok := h.mail.Last(customeruser.TemplateForcedReset)
 	require.True(t, ok)

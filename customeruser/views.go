@@ -118,26 +118,76 @@ func (s *Service) LoginAttempts(ctx context.Context, actor cu.Actor, userID uuid
 // customer user: its own list when non-empty, else its customer's. The
 // fallback is computed at read time, never copied, so a change of the
 // customer's representatives applies at once to users without their own.
+// A user the actor may not view is not found; see EffectiveSalesRepsOf for
+// many users at once.
 func (s *Service) EffectiveSalesReps(ctx context.Context, actor cu.Actor, userID uuid.UUID) ([]uuid.UUID, error) {
 	u, _, err := s.viewsUser(ctx, actor, userID)
 	if err != nil {
 		return nil, err
 	}
-	if len(u.SalesRepIDs) > 0 {
-		return slices.Clone(u.SalesRepIDs), nil
+	reps, err := s.EffectiveSalesRepsOf(ctx, actor, []User{u})
+	if err != nil {
+		return nil, err
 	}
-	if u.CustomerID == uuid.Nil {
-		return []uuid.UUID{}, nil
+	if r, ok := reps[u.ID]; ok {
+		return r, nil
 	}
-	c, err := s.d.Customers.Get(ctx, u.OrganizationID, u.CustomerID)
-	switch {
-	case cu.CodeOf(err) == cu.CodeNotFound:
-		return []uuid.UUID{}, nil
-	case err != nil:
-		return nil, cu.Internal(err)
+	return nil, cu.NotFound("customer user")
+}
+
+// EffectiveSalesRepsOf is EffectiveSalesReps for users already read (a
+// page of ListUsers, say), with one read of the customers of all the users
+// that have no representatives of their own, so that a list costs no read
+// per user. The map has an entry, never nil, for every user of the actor's
+// organization that the actor may view; the others are left out (the
+// caller shows nothing for them). Anonymous actors are unauthenticated.
+func (s *Service) EffectiveSalesRepsOf(ctx context.Context, actor cu.Actor, users []User) (map[uuid.UUID][]uuid.UUID, error) {
+	switch actor.Kind {
+	case cu.ActorSystem, cu.ActorBackOffice, cu.ActorCustomerUser:
+	default:
+		return nil, cu.NewError(cu.CodeUnauthenticated, "sign in to view customer users")
 	}
-	if len(c.SalesRepIDs) == 0 {
-		return []uuid.UUID{}, nil
+	out := make(map[uuid.UUID][]uuid.UUID, len(users))
+	if len(users) == 0 {
+		return out, nil
 	}
-	return slices.Clone(c.SalesRepIDs), nil
+	g, err := s.d.Authorizer.Grants(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	var visible []User
+	var customerIDs []uuid.UUID
+	for _, u := range users {
+		if u.OrganizationID != actor.OrganizationID ||
+			!g.Can(role.View, role.ResourceCustomerUser, role.Target{OwnerUserID: u.ID, CustomerID: u.CustomerID}) {
+			continue
+		}
+		visible = append(visible, u)
+		if len(u.SalesRepIDs) == 0 && u.CustomerID != uuid.Nil && !slices.Contains(customerIDs, u.CustomerID) {
+			customerIDs = append(customerIDs, u.CustomerID)
+		}
+	}
+	customers := map[uuid.UUID][]uuid.UUID{}
+	if len(customerIDs) > 0 {
+		cs, err := s.d.Customers.GetMany(ctx, actor.OrganizationID, customerIDs)
+		if err != nil {
+			return nil, cu.Internal(err)
+		}
+		for _, c := range cs {
+			if c.OrganizationID == actor.OrganizationID {
+				customers[c.ID] = c.SalesRepIDs
+			}
+		}
+	}
+	for _, u := range visible {
+		reps := u.SalesRepIDs
+		if len(reps) == 0 {
+			reps = customers[u.CustomerID]
+		}
+		if reps == nil {
+			reps = []uuid.UUID{}
+		}
+		out[u.ID] = slices.Clone(reps)
+	}
+	return out, nil
 }

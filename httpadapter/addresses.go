@@ -63,21 +63,16 @@ func (a *api) addAddress(list string, t target) func(*call) error {
 		if err != nil {
 			return err
 		}
-		u, err := a.cfg.Users.AddAddress(c.ctx(), c.actor, id, in.address(), v)
+		u, added, err := a.cfg.Users.AddAddress(c.ctx(), c.actor, id, in.address(), v)
 		if err != nil {
 			return err
 		}
-		if len(u.Addresses) == 0 {
-			return cu.Internal(errNoNewAddress)
-		}
-		// The service appends the new address to the user it returns.
-		added := u.Addresses[len(u.Addresses)-1]
 		loc := strings.Replace(list, "{id}", id.String(), 1) + "/" + added.ID.String()
 		return c.created(loc, toAddress(added), u.Version)
 	}
 }
 
-var errNoNewAddress = &cu.Error{Code: cu.CodeInternal, Message: "the added address is missing from the answer"}
+var errNoNewAddress = &cu.Error{Code: cu.CodeInternal, Message: "the changed address is missing from the answer"}
 
 // findAddress returns the address with id among as.
 func findAddress(as []customeruser.Address, id uuid.UUID) (customeruser.Address, bool) {

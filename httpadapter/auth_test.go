@@ -3,6 +3,7 @@ package httpadapter_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -39,13 +40,6 @@ func TestAuthentication(t *testing.T) {
 	})
 }
 
-// throttled is a host authentication error that knows when to retry.
-type throttled struct{ err *cu.Error }
-
-func (e throttled) Error() string             { return e.err.Error() }
-func (e throttled) Unwrap() error             { return e.err }
-func (e throttled) RetryAfter() time.Duration { return 1500 * time.Millisecond }
-
 func TestAuthenticationErrors(t *testing.T) {
 	eachStorage(t, func(t *testing.T, h *harness) {
 		var logs bytes.Buffer
@@ -71,8 +65,9 @@ func TestAuthenticationErrors(t *testing.T) {
 		assert.NotContains(t, p.Detail, "secret")
 		assert.Contains(t, logs.String(), "secret-dsn")
 
-		// A host error that knows when to retry gives Retry-After.
-		fail = throttled{&cu.Error{Code: cu.CodeRateLimited, Message: "slow down"}}
+		// A host error that knows when to retry gives Retry-After, rounded
+		// up to whole seconds, also when wrapped.
+		fail = fmt.Errorf("session: %w", &cu.Error{Code: cu.CodeRateLimited, Message: "slow down", RetryAfter: 1500 * time.Millisecond})
 		r = h.rawDo(http.MethodGet, boPrefix+"/customers", "", nil, nil)
 		r.expectProblem(t, http.StatusTooManyRequests, "rate_limited")
 		assert.Equal(t, "2", r.header.Get("Retry-After"))

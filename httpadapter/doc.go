@@ -16,10 +16,9 @@
 // answer; every rule lives in the services (package customeruser and
 // role), so the HTTP API behaves exactly like direct Go calls. A few
 // answers need a second read of a service: a customer user's effective
-// sales representatives, the stored address an address PATCH is merged
-// onto, the explained roles of a user, and the current version of a role
-// written without If-Match (the role service always checks one). The
-// package never touches storage.
+// sales representatives (one read for a whole list page), the stored
+// address an address PATCH is merged onto and the explained roles of a
+// user. The package never touches storage.
 //
 // In the storefront, PATCH bodies take no password: a customer user
 // changes its own through POST /me/password, giving the current one.
@@ -59,8 +58,8 @@
 // Every error is an RFC 9457 application/problem+json [Problem] whose type
 // is [ProblemTypeBase] followed by a code. Library error codes map to
 // statuses: invalid 422 (with field errors), not_found 404, conflict 409,
-// stale 412, forbidden 403, unauthenticated 401, rate_limited 429,
-// internal 500 (details are logged, never answered). Malformed JSON,
+// stale 412, forbidden 403, unauthenticated 401, rate_limited 429 (with
+// Retry-After when the error's RetryAfter is set), internal 500 (details are logged, never answered). Malformed JSON,
 // unknown fields, trailing data, unknown query parameters and malformed ids
 // are 400; bodies over Config.MaxBodyBytes (1 MiB by default) are 413.
 // Another organization's ids are not found.

@@ -290,7 +290,7 @@ func (h *harness) user(c customeruser.Customer, email string, roleIDs ...uuid.UU
 // addAddress gives u an address through the service.
 func (h *harness) addAddress(u customeruser.User, street string) customeruser.User {
 	h.t.Helper()
-	got, err := h.users.AddAddress(h.ctx, cu.BackOfficeActor(u.OrganizationID, uuid.New()), u.ID, customeruser.Address{
+	got, _, err := h.users.AddAddress(h.ctx, cu.BackOfficeActor(u.OrganizationID, uuid.New()), u.ID, customeruser.Address{
 		FirstName: "Test", LastName: "User", Street: street, City: "Springfield", PostalCode: "12345", Country: "US",
 	}, 0)
 	require.NoError(h.t, err)

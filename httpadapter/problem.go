@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	cu "github.com/b2bkit/customerusers"
 )
@@ -101,10 +100,6 @@ func apiField(f string) string {
 	return f
 }
 
-// retryAfter is implemented by errors that know when to retry; a 429
-// answer then carries Retry-After.
-type retryAfter interface{ RetryAfter() time.Duration }
-
 // problemOf builds the problem answer of err.
 func (a *api) problemOf(err error) (Problem, *httpError) {
 	var he *httpError
@@ -142,11 +137,11 @@ func (a *api) writeError(c *call, err error) {
 	case http.StatusUnauthorized:
 		h.Set("WWW-Authenticate", a.challenge)
 	case http.StatusTooManyRequests:
-		var ra retryAfter
-		if errors.As(err, &ra) {
-			if d := ra.RetryAfter(); d > 0 {
-				h.Set("Retry-After", strconv.FormatInt(int64(math.Ceil(d.Seconds())), 10))
-			}
+		// The library's error knows when to retry (a throttled login), and
+		// a host's error can say so the same way.
+		var e *cu.Error
+		if errors.As(err, &e) && e.RetryAfter > 0 {
+			h.Set("Retry-After", strconv.FormatInt(int64(math.Ceil(e.RetryAfter.Seconds())), 10))
 		}
 	case http.StatusMethodNotAllowed:
 		if he != nil && he.allow != "" {

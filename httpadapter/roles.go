@@ -78,26 +78,6 @@ func (a *api) getRole(c *call) error {
 	return c.entity(http.StatusOK, toRole(r), r.Version)
 }
 
-// roleVersion is the version a role write must find. The role service
-// always checks one; a request that states none (no If-Match, no version
-// field) is unconditional, as for every other resource, so the current
-// version is read first.
-func (a *api) roleVersion(c *call, body opt[int64]) (int64, error) {
-	v, err := c.expectedVersion(body)
-	if err != nil || v != 0 {
-		return v, err
-	}
-	id, err := c.id("id")
-	if err != nil {
-		return 0, err
-	}
-	r, err := a.cfg.Roles.Get(c.ctx(), c.actor, id)
-	if err != nil {
-		return 0, err
-	}
-	return r.Version, nil
-}
-
 func (a *api) updateRole(c *call) error {
 	id, err := c.id("id")
 	if err != nil {
@@ -111,7 +91,7 @@ func (a *api) updateRole(c *call) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.roleVersion(c, in.Version)
+	v, err := c.expectedVersion(in.Version) // 0: unconditional
 	if err != nil {
 		return err
 	}
@@ -127,7 +107,7 @@ func (a *api) deleteRole(c *call) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.roleVersion(c, opt[int64]{})
+	v, err := c.expectedVersion(opt[int64]{}) // 0: unconditional
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/google/uuid"
 
-	cu "github.com/b2bkit/customerusers"
 	"github.com/b2bkit/customerusers/customeruser"
 )
 
@@ -72,30 +71,37 @@ func (a *api) userRoutes(base, tag string, patchBody func() userPatcher) []*rout
 		action("disable", "disableCustomerUser", "Stop the user from logging in; its links and tokens die.", http.StatusOK, userOut{},
 			true, nil, a.setEnabled(false)),
 		action("confirm", "confirmCustomerUser", "Confirm the account; the user is e-mailed a welcome with a set-password link.",
-			http.StatusOK, userOut{}, false, []int{http.StatusConflict}, a.confirmUser),
+			http.StatusOK, userOut{}, true, []int{http.StatusConflict}, a.confirmUser),
 		action("resend-confirmation", "resendConfirmation", "E-mail a new confirmation link; the previous one dies.",
-			http.StatusNoContent, nil, false, []int{http.StatusConflict}, a.resendConfirmation),
+			http.StatusNoContent, nil, true, []int{http.StatusConflict}, a.resendConfirmation),
 		action("reset-password", "forcePasswordReset", "Make the user set a new password (e-mailed link) before logging in again.",
-			http.StatusOK, userOut{}, false, []int{http.StatusConflict}, a.forceReset),
+			http.StatusOK, userOut{}, true, []int{http.StatusConflict}, a.forceReset),
 	}
 }
 
-// userView renders a user with its effective sales representatives (a
-// second read of the service). When the caller may not see them (a
-// storefront user without view rights on itself) the field is null.
+// userView renders a user with its effective sales representatives. When
+// the caller may not see them (a storefront user without view rights on
+// itself) the field is null.
 func (a *api) userView(c *call, u customeruser.User) (userOut, error) {
-	reps, err := a.cfg.Users.EffectiveSalesReps(c.ctx(), c.actor, u.ID)
-	switch cu.CodeOf(err) {
-	case "":
-		if reps == nil {
-			reps = []uuid.UUID{}
-		}
-	case cu.CodeNotFound, cu.CodeForbidden:
-		reps = nil
-	default:
+	views, err := a.userViews(c, []customeruser.User{u})
+	if err != nil {
 		return userOut{}, err
 	}
-	return toUser(u, reps), nil
+	return views[0], nil
+}
+
+// userViews renders users with their effective sales representatives,
+// read for all of them at once (one read, not one per user).
+func (a *api) userViews(c *call, users []customeruser.User) ([]userOut, error) {
+	reps, err := a.cfg.Users.EffectiveSalesRepsOf(c.ctx(), c.actor, users)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]userOut, 0, len(users))
+	for _, u := range users {
+		out = append(out, toUser(u, reps[u.ID])) // nil (null) when not visible
+	}
+	return out, nil
 }
 
 func (a *api) listUsers(c *call) error {
@@ -109,13 +115,9 @@ func (a *api) listUsers(c *call) error {
 	if err != nil {
 		return err
 	}
-	items := make([]userOut, 0, len(page.Items))
-	for _, u := range page.Items {
-		v, err := a.userView(c, u)
-		if err != nil {
-			return err
-		}
-		items = append(items, v)
+	items, err := a.userViews(c, page.Items)
+	if err != nil {
+		return err
 	}
 	return c.ok(newList(items, page.NextCursor))
 }
@@ -236,7 +238,11 @@ func (a *api) confirmUser(c *call) error {
 	if err != nil {
 		return err
 	}
-	u, err := a.cfg.Users.Confirm(c.ctx(), c.actor, id)
+	v, err := c.expectedVersion(opt[int64]{})
+	if err != nil {
+		return err
+	}
+	u, err := a.cfg.Users.Confirm(c.ctx(), c.actor, id, v)
 	if err != nil {
 		return err
 	}
@@ -248,7 +254,11 @@ func (a *api) resendConfirmation(c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := a.cfg.Users.ResendConfirmation(c.ctx(), c.actor, id); err != nil {
+	v, err := c.expectedVersion(opt[int64]{})
+	if err != nil {
+		return err
+	}
+	if err := a.cfg.Users.ResendConfirmation(c.ctx(), c.actor, id, v); err != nil {
 		return err
 	}
 	return c.noContent(0)
@@ -259,7 +269,11 @@ func (a *api) forceReset(c *call) error {
 	if err != nil {
 		return err
 	}
-	u, err := a.cfg.Users.ForceReset(c.ctx(), c.actor, id)
+	v, err := c.expectedVersion(opt[int64]{})
+	if err != nil {
+		return err
+	}
+	u, err := a.cfg.Users.ForceReset(c.ctx(), c.actor, id, v)
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func TestCustomerUserList(t *testing.T) {
 		c := h.user(other, "carol@example.com")
 		_, err := h.users.DisableUser(h.ctx, h.admin, c.ID, 0)
 		require.NoError(t, err)
-		_, err = h.users.ForceReset(h.ctx, h.admin, b.ID)
+		_, err = h.users.ForceReset(h.ctx, h.admin, b.ID, 0)
 		require.NoError(t, err)
 		h.user(h.customer(h.org2, "Elsewhere", uuid.Nil), "dave@example.com")
 
@@ -240,7 +240,13 @@ func TestCustomerUserActions(t *testing.T) {
 		assert.Equal(t, "reset", r.obj(t)["authStatus"])
 		_, ok := h.mail.last(customeruser.TemplateForcedReset, u.Email)
 		assert.True(t, ok)
-		h.bo(http.MethodPost, path+"/reset-password", nil, ifMatch(1)).expectProblem(t, http.StatusBadRequest, "bad_request")
+		// The actions honour If-Match: a stale version changes nothing.
+		version := h.getUser(u.ID).Version
+		before := h.eventCount(h.org)
+		h.bo(http.MethodPost, path+"/reset-password", nil, ifMatch(1)).expectProblem(t, http.StatusPreconditionFailed, "stale")
+		assert.Equal(t, before, h.eventCount(h.org))
+		r = h.bo(http.MethodPost, path+"/reset-password", nil, ifMatch(version)).expect(t, http.StatusOK)
+		assert.Equal(t, `"`+jsonInt(version+1)+`"`, r.header.Get("ETag"))
 
 		// Confirm and resend-confirmation need an unconfirmed user.
 		h.bo(http.MethodPost, path+"/confirm", nil).expectProblem(t, http.StatusConflict, "conflict")
@@ -249,15 +255,19 @@ func TestCustomerUserActions(t *testing.T) {
 			FirstName: "New", LastName: "User", RoleIDs: []uuid.UUID{h.buyerRole.ID}, Password: testPassword, Confirmed: ptr(false)})
 		require.NoError(t, err)
 		up := "/customer-users/" + unconfirmed.ID.String()
-		h.bo(http.MethodPost, up+"/resend-confirmation", nil).expect(t, http.StatusNoContent)
+		before = h.eventCount(h.org)
+		h.bo(http.MethodPost, up+"/resend-confirmation", nil, ifMatch(unconfirmed.Version+1)).expectProblem(t, http.StatusPreconditionFailed, "stale")
+		h.bo(http.MethodPost, up+"/confirm", nil, ifMatch(unconfirmed.Version+1)).expectProblem(t, http.StatusPreconditionFailed, "stale")
+		assert.Equal(t, before, h.eventCount(h.org))
+		h.bo(http.MethodPost, up+"/resend-confirmation", nil, ifMatch(unconfirmed.Version)).expect(t, http.StatusNoContent)
 		_, ok = h.mail.last(customeruser.TemplateConfirmation, "new@acme.example")
 		assert.True(t, ok)
-		assert.Equal(t, true, h.bo(http.MethodPost, up+"/confirm", nil).expect(t, http.StatusOK).obj(t)["confirmed"])
+		assert.Equal(t, true, h.bo(http.MethodPost, up+"/confirm", nil, ifMatch(unconfirmed.Version)).expect(t, http.StatusOK).obj(t)["confirmed"])
 
 		// Enable needs a role.
 		_, err = h.users.UpdateUser(h.ctx, h.admin, u.ID, customeruser.UserPatch{Enabled: ptr(false), RoleIDs: &[]uuid.UUID{}}, 0)
 		require.NoError(t, err)
-		before := h.eventCount(h.org)
+		before = h.eventCount(h.org)
 		p := h.bo(http.MethodPost, path+"/enable", nil).expectProblem(t, http.StatusUnprocessableEntity, "invalid")
 		violation(t, p, "roleIds", "required_when_enabled")
 		assert.Equal(t, before, h.eventCount(h.org))
@@ -340,3 +350,51 @@ func TestCustomerUserRelatedRecords(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// countingCustomers counts the customer reads of a service.
+type countingCustomers struct {
+	customeruser.CustomerRepository
+	gets, getManys int
+}
+
+func (c *countingCustomers) Get(ctx context.Context, org, id uuid.UUID) (customeruser.Customer, error) {
+	c.gets++
+	return c.CustomerRepository.Get(ctx, org, id)
+}
+
+func (c *countingCustomers) GetMany(ctx context.Context, org uuid.UUID, ids []uuid.UUID) ([]customeruser.Customer, error) {
+	c.getManys++
+	return c.CustomerRepository.GetMany(ctx, org, ids)
+}
+
+// A list page reads the customers of its users' effective sales
+// representatives once, however many users it holds (no N+1).
+func TestCustomerUserListReadsCustomersOnce(t *testing.T) {
+	eachStorage(t, func(t *testing.T, h *harness) {
+		reps := []uuid.UUID{uuid.New(), uuid.New()}
+		var customers []customeruser.Customer
+		for i, rep := range reps {
+			c, err := h.users.CreateCustomer(h.ctx, h.admin, customeruser.CustomerInput{Name: "C" + string(rune('A'+i)), SalesRepIDs: []uuid.UUID{rep}})
+			require.NoError(t, err)
+			customers = append(customers, c)
+		}
+		for i := range 6 {
+			h.user(customers[i%2], "u"+string(rune('a'+i))+"@acme.example")
+		}
+		counting := &countingCustomers{CustomerRepository: h.st.Customers}
+		svc := customeruser.NewService(customeruser.Deps{Tx: h.st.Tx, Customers: counting, Users: h.st.Users,
+			Tokens: h.st.Tokens, Attempts: h.st.Attempts, Events: h.st.Events, Roles: h.st.Roles,
+			Authorizer: h.roles.Authorizer(), Sites: h.sites})
+		cfg := h.cfg
+		cfg.Users = svc
+		h.handler = http.StripPrefix(boPrefix, backOffice(cfg))
+
+		items := h.bo(http.MethodGet, "/customer-users?sort=email", nil).expect(t, http.StatusOK).items(t)
+		require.Len(t, items, 6)
+		for i, it := range items {
+			assert.Equal(t, []any{reps[i%2].String()}, it["effectiveSalesRepresentativeIds"])
+		}
+		assert.Equal(t, 1, counting.getManys, "one read for the page")
+		assert.Equal(t, 0, counting.gets)
+	})
+}

@@ -175,12 +175,17 @@ func checkAppScopes(g *role.Grants, scopes []string, v *cu.Violations) []string 
 	return checkScopes(g, scopes, v)
 }
 
-// ownerNotification addresses the "application created" e-mail to the
-// owner. It carries no token.
-func ownerNotification(u customeruser.User) customeruser.Notification {
+// NotificationDataAppName is the key of the application's name in the
+// Data of the customer_user_oauth_application_created notification.
+const NotificationDataAppName = "appName"
+
+// ownerNotification addresses the "application created" e-mail about app
+// to its owner. It carries no token; Data names the application.
+func ownerNotification(u customeruser.User, app App) customeruser.Notification {
 	return customeruser.Notification{
 		Template: customeruser.TemplateOAuthAppCreated, OrganizationID: u.OrganizationID, UserID: u.ID,
 		Email: u.Email, Name: u.FullName(), WebsiteID: u.WebsiteID, LocalizationID: u.PreferredLocalizationID,
+		Data: map[string]string{NotificationDataAppName: app.Name},
 	}
 }
 
@@ -195,7 +200,8 @@ func ownerNotification(u customeruser.User) customeruser.Notification {
 // generated. The application is active unless Input.Active says otherwise
 // and may use the client_credentials grant. oauthapp.created is recorded
 // and the owner is notified (template
-// customer_user_oauth_application_created) inside the same transaction.
+// customer_user_oauth_application_created, with the application's name in
+// Data["appName"]) inside the same transaction.
 func (s *Service) Create(ctx context.Context, actor cu.Actor, ownerUserID uuid.UUID, in Input) (Created, error) {
 	if _, err := authorizeKind(actor, ownerUserID); err != nil {
 		return Created{}, err
@@ -247,7 +253,7 @@ func (s *Service) Create(ctx context.Context, actor cu.Actor, ownerUserID uuid.U
 		if err := s.record(ctx, actor, EventCreated, a.ID, snapshotOf(a)); err != nil {
 			return cu.Internal(err)
 		}
-		if err := s.d.Notifier.Notify(ctx, ownerNotification(owner)); err != nil {
+		if err := s.d.Notifier.Notify(ctx, ownerNotification(owner, a)); err != nil {
 			return cu.Internal(err)
 		}
 		out = a
@@ -449,9 +455,9 @@ func (s *Service) Delete(ctx context.Context, actor cu.Actor, id uuid.UUID, expe
 // DeleteHook returns the customeruser.DeleteHook that removes a deleted
 // customer user's applications and every token acting as the user, inside
 // the deleting transaction, recording oauthapp.deleted (reason
-// "owner_deleted") for each application. Register it with
-// customeruser.WithDeleteHook; see the package documentation for the
-// wiring.
+// "owner_deleted") for each application. Add it with
+// customeruser.Service.AddDeleteHook; see the package documentation for
+// the wiring.
 func DeleteHook(s *Service) customeruser.DeleteHook {
 	return func(ctx context.Context, actor cu.Actor, u customeruser.User) error {
 		return s.deleteOwner(ctx, actor, u)
@@ -474,4 +480,36 @@ func (s *Service) deleteOwner(ctx context.Context, actor cu.Actor, u customeruse
 		}
 	}
 	return nil
+}
+
+// RevokeHook returns the customeruser.AccessRevokedHook that deletes the
+// access tokens acting as a customer user, inside the transaction of the
+// change, so that a later change (enabling the user again, a new password)
+// never brings them back:
+//
+//   - disabled (also made unconfirmed or a guest), forced password reset,
+//     anonymized, deleted, e-mail changed: every token of the user, those
+//     of its applications included (an application simply asks for a new
+//     one with its client credentials once its owner may log in again);
+//   - password changed or reset: the password-grant tokens, which were
+//     obtained with the old password. The token repository can only delete
+//     all of a user's tokens, so these are ended by the rule that refuses a
+//     password-grant token older than the user's PasswordChangedAt, which
+//     only moves forward; the application tokens live on.
+//
+// Add it with customeruser.Service.AddAccessRevokedHook; see the package
+// documentation for the wiring.
+func RevokeHook(s *Service) customeruser.AccessRevokedHook {
+	return func(ctx context.Context, _ cu.Actor, u customeruser.User, reason string) error {
+		switch reason {
+		case customeruser.RevokePasswordChanged, customeruser.RevokePasswordReset:
+			// Dead by the PasswordChangedAt rule (see valid); nothing to
+			// delete without also deleting the application tokens.
+			return nil
+		}
+		if err := s.d.Tokens.DeleteForUser(ctx, u.OrganizationID, u.ID); err != nil {
+			return cu.Internal(err)
+		}
+		return nil
+	}
 }

@@ -88,6 +88,12 @@ func TestCreate(t *testing.T) {
 	assert.Equal(t, owner.Email, n.Email)
 	assert.Equal(t, h.org, n.OrganizationID)
 	assert.Empty(t, n.Token, "no secret in the e-mail")
+	assert.Equal(t, map[string]string{oauthapp.NotificationDataAppName: "ERP sync"}, n.Data, "the e-mail names the application")
+	msg, err := customeruser.NewTemplates().Render(n.Template, n.LocalizationID, customeruser.TemplateData{Name: n.Name, Email: n.Email, Data: n.Data})
+	require.NoError(t, err)
+	assert.Contains(t, msg.Subject, "ERP sync")
+	assert.Contains(t, msg.Text, `An OAuth application named "ERP sync" was created`)
+	assert.Contains(t, msg.HTML, "ERP sync")
 
 	// A second application of another owner may share the name.
 	other := h.user("other@acme.example")

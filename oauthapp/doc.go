@@ -37,33 +37,37 @@
 // user, narrowed to the token's scopes through cu.Actor.Scopes, so that
 // role.Authorizer grants the token nothing beyond them.
 //
-// A password-grant token also ends when the user's password changes. Most
-// causes are checked on every call rather than by deleting rows; only
-// deactivating, re-scoping or deleting an application and deleting the user
-// delete tokens. So an application token of a user who is disabled and
-// enabled again, or force-reset and then sets a new password, within the
-// token's lifetime, works again once the user may log in again.
+// A password-grant token also ends when the user's password changes. Causes
+// that pass (a user disabled and enabled again, force-reset and then given
+// a new password) must not revive a token: RevokeHook, run by customeruser
+// inside the transaction of the change, deletes every token of a user who
+// is disabled (or made unconfirmed or a guest), force-reset, anonymized or
+// deleted or whose e-mail changes, so the old tokens stay dead and the
+// user's applications ask for new ones. A password change ends only the
+// password-grant tokens (by the rule above, which is permanent); the
+// application tokens live on. Deactivating, re-scoping or deleting an
+// application deletes its tokens.
 //
 // The password grant is accepted only from Config.FirstPartyClients and
 // goes through customeruser's Authenticate, so every login check, the login
 // attempt log and the lockout apply to it. Refusals of the token endpoint
 // are *OAuthError values carrying the RFC 6749 error code; they unwrap to
-// the library's error codes.
+// the library's error codes (a throttled login to a rate_limited *cu.Error
+// with RetryAfter).
 //
 // # Wiring
 //
-// The two services need each other: customeruser deletes a user's
-// applications through DeleteHook, and the token service checks logins
-// through the customeruser Service. Declare the oauthapp Service first and
-// let the hook reach it when it runs:
+// The token service checks logins through the customeruser Service, and
+// customeruser calls back into this package through its hooks (deleting a
+// user's applications, revoking its tokens). Build the customeruser Service
+// first, then this one, then add the hooks, while wiring and before
+// serving:
 //
-//	var apps *oauthapp.Service
-//	users := customeruser.NewService(userDeps, customeruser.WithDeleteHook(
-//		func(ctx context.Context, a cu.Actor, u customeruser.User) error {
-//			return oauthapp.DeleteHook(apps)(ctx, a, u)
-//		}))
-//	apps = oauthapp.NewService(oauthapp.Deps{
+//	users := customeruser.NewService(userDeps)
+//	apps := oauthapp.NewService(oauthapp.Deps{
 //		Tx: store, Apps: store.OAuthApps(), Tokens: store.AccessTokens(), Users: store.Users(),
 //		Authorizer: authz, Events: store.Events(), Notifier: notifier, Logins: users,
 //	}, oauthapp.Config{})
+//	users.AddDeleteHook(oauthapp.DeleteHook(apps))
+//	users.AddAccessRevokedHook(oauthapp.RevokeHook(apps))
 package oauthapp

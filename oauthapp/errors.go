@@ -20,7 +20,9 @@ const (
 // errors.Is(err, cu.ErrUnauthenticated) and cu.CodeOf work as for every
 // other error: invalid_client and invalid_grant are unauthenticated (or
 // rate_limited when the login lockout refused a password grant),
-// unauthorized_client is forbidden, and the others are invalid.
+// unauthorized_client is forbidden, and the others are invalid. A
+// throttled password grant unwraps to customeruser's own rate_limited
+// *cu.Error, RetryAfter included.
 type OAuthError struct {
 	// Code is one of the ErrCode constants.
 	Code string

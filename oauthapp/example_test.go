@@ -31,18 +31,18 @@ func exampleSetup(ctx context.Context) (*oauthapp.Service, *customeruser.Service
 		log.Fatal(err)
 	}
 
-	// The two services need each other: the hook reaches apps when it runs.
-	var apps *oauthapp.Service
+	// customeruser first, then oauthapp (which checks logins through it),
+	// then the hooks that let customeruser reach oauthapp.
 	users := customeruser.NewService(customeruser.Deps{
 		Tx: store, Customers: store.Customers(), Users: store.Users(), Tokens: store.Tokens(),
 		Attempts: store.LoginAttempts(), Events: store.Events(), Roles: store.Roles(), Authorizer: authz,
-	}, customeruser.WithDeleteHook(func(ctx context.Context, a cu.Actor, u customeruser.User) error {
-		return oauthapp.DeleteHook(apps)(ctx, a, u)
-	}))
-	apps = oauthapp.NewService(oauthapp.Deps{
+	})
+	apps := oauthapp.NewService(oauthapp.Deps{
 		Tx: store, Apps: store.OAuthApps(), Tokens: store.AccessTokens(), Users: store.Users(),
 		Authorizer: authz, Events: store.Events(), Logins: users,
 	}, oauthapp.Config{})
+	users.AddDeleteHook(oauthapp.DeleteHook(apps))
+	users.AddAccessRevokedHook(oauthapp.RevokeHook(apps))
 
 	acme, err := users.CreateCustomer(ctx, admin, customeruser.CustomerInput{Name: "Acme"})
 	if err != nil {

@@ -121,10 +121,7 @@ func newHarness(t *testing.T) *harness {
 		Tx: h.store, Customers: customers, Users: h.store.Users(), Tokens: h.store.Tokens(),
 		Attempts: h.store.LoginAttempts(), Events: h.store.Events(), Roles: h.store.Roles(),
 		Authorizer: h.authz, Notifier: h.mail,
-	}, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock),
-		customeruser.WithDeleteHook(func(ctx context.Context, a cu.Actor, u customeruser.User) error {
-			return oauthapp.DeleteHook(h.apps)(ctx, a, u)
-		}))
+	}, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
 	h.apps = oauthapp.NewService(oauthapp.Deps{
 		Tx: h.store, Apps: h.store.OAuthApps(), Tokens: h.store.AccessTokens(), Users: h.store.Users(),
 		Authorizer: h.authz, Events: h.store.Events(), Notifier: h.mail, Logins: h.users,
@@ -132,6 +129,8 @@ func newHarness(t *testing.T) *harness {
 		{ClientID: publicClient},
 		{ClientID: confidentialClient, SecretDigest: oauthapp.DigestSecret(confidentialSecret)},
 	}}, oauthapp.WithClock(h.clock))
+	h.users.AddDeleteHook(oauthapp.DeleteHook(h.apps))
+	h.users.AddAccessRevokedHook(oauthapp.RevokeHook(h.apps))
 
 	h.acme, err = h.users.CreateCustomer(h.ctx, h.admin, customeruser.CustomerInput{Name: "Acme"})
 	require.NoError(t, err)

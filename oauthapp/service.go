@@ -38,7 +38,7 @@ type Deps struct {
 	Notifier customeruser.Notifier
 	// Logins runs the login checks; usually the *customeruser.Service.
 	// See the package documentation for wiring it together with
-	// DeleteHook.
+	// DeleteHook and RevokeHook.
 	Logins Logins
 }
 

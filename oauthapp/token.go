@@ -67,7 +67,8 @@ const maxBearerLen = 512
 // customeruser's Authenticate with source "oauth", so every login check,
 // the login attempt log and the lockout apply: refused credentials are
 // invalid_grant (library code unauthenticated), a throttled account is
-// invalid_grant with library code rate_limited.
+// invalid_grant with library code rate_limited, whose *cu.Error (reached
+// with errors.As) carries RetryAfter for the transport's Retry-After.
 //
 // Scope: optional; each requested scope must be among the client's scopes
 // (when it has any) and held by the user, else invalid_scope. Without a

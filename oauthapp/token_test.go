@@ -133,7 +133,7 @@ func TestTokenRefusals(t *testing.T) {
 			require.NoError(t, err)
 		}},
 		{"password reset", func(u customeruser.User) {
-			_, err := h.users.ForceReset(h.ctx, h.admin, u.ID)
+			_, err := h.users.ForceReset(h.ctx, h.admin, u.ID, 0)
 			require.NoError(t, err)
 		}},
 	}
@@ -200,7 +200,7 @@ func TestTokenDies(t *testing.T) {
 			require.NoError(t, err)
 		}, true},
 		{"owner force-reset", func(u customeruser.User, _ oauthapp.Created, _ string) {
-			_, err := h.users.ForceReset(h.ctx, h.admin, u.ID)
+			_, err := h.users.ForceReset(h.ctx, h.admin, u.ID, 0)
 			require.NoError(t, err)
 		}, true},
 		{"owner deleted", func(u customeruser.User, _ oauthapp.Created, _ string) {
@@ -395,6 +395,9 @@ func TestPasswordGrant(t *testing.T) {
 		_, err := h.apps.Token(h.ctx, h.org, good)
 		requireOAuth(t, err, oauthapp.ErrCodeInvalidGrant, cu.ErrRateLimited)
 		assert.Equal(t, cu.CodeRateLimited, cu.CodeOf(err))
+		var ce *cu.Error
+		require.ErrorAs(t, err, &ce, "customeruser's error stays reachable")
+		assert.Equal(t, time.Second, ce.RetryAfter, "Retry-After for the transport")
 		h.clock.Advance(time.Minute)
 		_, err = h.apps.Token(h.ctx, h.org, good)
 		require.NoError(t, err, "after the delay the login works again")

@@ -482,7 +482,9 @@ func (s *Service) newCode(ctx context.Context, org uuid.UUID, label string, id u
 	}
 }
 
-// Update changes a role stored at expectedVersion (else cu.ErrStale).
+// Update changes a role stored at expectedVersion (else cu.ErrStale);
+// expectedVersion 0 means "no optimistic check", as everywhere in the
+// library: the role is changed at whatever version it is.
 // Moving it to another customer (or giving a predefined role a customer)
 // removes it from users of other customers: refused with a conflict unless
 // p.ConfirmUnassign, and refused as invalid (customerId, last_role) when an
@@ -503,7 +505,7 @@ func (s *Service) Update(ctx context.Context, actor cu.Actor, id uuid.UUID, p Pa
 		if err != nil {
 			return err
 		}
-		if cur.Version != expectedVersion {
+		if expectedVersion != 0 && cur.Version != expectedVersion {
 			return cu.Stale("role")
 		}
 		if !g.trusted && cur.Predefined() {
@@ -541,10 +543,10 @@ func (s *Service) Update(ctx context.Context, actor cu.Actor, id uuid.UUID, p Pa
 			return nil
 		}
 		next.UpdatedAt = s.now()
-		if err := s.d.Roles.Update(ctx, next, expectedVersion); err != nil {
+		if err := s.d.Roles.Update(ctx, next, cur.Version); err != nil {
 			return cu.Internal(err)
 		}
-		next.Version = expectedVersion + 1
+		next.Version = cur.Version + 1
 		ids := make([]uuid.UUID, len(outside))
 		for i, h := range outside {
 			ids[i] = h.UserID
@@ -683,7 +685,8 @@ func (s *Service) copyPredefined(ctx context.Context, g *Grants, src Role, p Pat
 	return c, nil
 }
 
-// Delete removes a role stored at expectedVersion. It is refused
+// Delete removes a role stored at expectedVersion (else cu.ErrStale);
+// expectedVersion 0 means "no optimistic check". It is refused
 // (conflict) while users hold the role or when it is the configured
 // default role; storefront actors never delete predefined roles.
 func (s *Service) Delete(ctx context.Context, actor cu.Actor, id uuid.UUID, expectedVersion int64) error {
@@ -696,7 +699,7 @@ func (s *Service) Delete(ctx context.Context, actor cu.Actor, id uuid.UUID, expe
 		if err != nil {
 			return err
 		}
-		if r.Version != expectedVersion {
+		if expectedVersion != 0 && r.Version != expectedVersion {
 			return cu.Stale("role")
 		}
 		if r.Code == s.defaultCode {

@@ -660,3 +660,33 @@ func TestStorefrontDelete(t *testing.T) {
 	require.NoError(t, s.svc.Delete(s.ctx, s.dept, s.ofA.ID, 1))
 	require.NoError(t, s.svc.Delete(s.ctx, s.admin, s.ofAA.ID, 1))
 }
+
+// expectedVersion 0 skips the optimistic check of Update and Delete.
+func TestUpdateDeleteWithoutVersion(t *testing.T) {
+	f := newFixture(t)
+	bo := f.backOffice()
+	r, err := f.svc.Create(f.ctx, bo, role.Input{Label: "Auditors", CustomerID: f.a})
+	require.NoError(t, err)
+	got, err := f.svc.Update(f.ctx, bo, r.ID, role.Patch{Label: ptr("Renamed")}, 1)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, got.Version)
+
+	got, err = f.svc.Update(f.ctx, bo, r.ID, role.Patch{Label: ptr("Unconditional")}, 0)
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, got.Version, "written over the version it found")
+	assert.Equal(t, "Unconditional", got.Label)
+	stored, err := f.store.Roles().Get(f.ctx, f.org, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, got, stored)
+
+	before := f.snapshot()
+	_, err = f.svc.Update(f.ctx, bo, r.ID, role.Patch{Label: ptr("Late")}, 2)
+	assert.ErrorIs(t, err, cu.ErrStale, "a stated version is still checked")
+	assert.ErrorIs(t, f.svc.Delete(f.ctx, bo, r.ID, 2), cu.ErrStale)
+	f.unchanged(before)
+
+	require.NoError(t, f.svc.Delete(f.ctx, bo, r.ID, 0))
+	_, err = f.store.Roles().Get(f.ctx, f.org, r.ID)
+	assert.ErrorIs(t, err, cu.ErrNotFound)
+	assert.ErrorIs(t, f.svc.Delete(f.ctx, bo, r.ID, 0), cu.ErrNotFound)
+}

@@ -244,10 +244,10 @@ func parallel4(b *testing.B, fn func(i int64) error) {
 	})
 }
 
-// dollar turns a Bun statement into a pgx one: ? placeholders become $n
+// rawArgs turns a Bun statement into a pgx one: ? placeholders become $n
 // (the statements given here have no other question marks) and uuidArray
 // arguments plain slices.
-func dollar(sql string, args []any) (string, []any) {
+func rawArgs(sql string, args []any) (string, []any) {
 	var b strings.Builder
 	n := 0
 	for _, r := range sql {
@@ -383,7 +383,7 @@ func BenchmarkCreateUser(b *testing.B) {
 			if err != nil {
 				return err
 			}
-			sql, args = dollar(sql, args)
+			sql, args = rawArgs(sql, args)
 			return pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 				_, err := tx.Exec(ctx, sql, args...)
 				return err
@@ -473,7 +473,7 @@ func BenchmarkListUsers(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				sql, args = dollar(sql, args)
+				sql, args = rawArgs(sql, args)
 				parallel4(b, func(int64) error {
 					rows, err := w.pool.Query(ctx, sql, args...)
 					if err != nil {

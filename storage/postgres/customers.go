@@ -44,8 +44,8 @@ func (x customerRow) customer() customeruser.Customer {
 
 func (r customerRepo) Get(ctx context.Context, org, id uuid.UUID) (customeruser.Customer, error) {
 	var row customerRow
-	found, err := scanOne(ctx, r.s.idb(ctx), []any{&row},
-		"SELECT "+customerColumns+" FROM customers c WHERE c.organization_id = ? AND c.id = ?", org, id)
+	found, err := r.s.fixedRow(ctx, []any{&row},
+		"SELECT "+customerColumns+" FROM customers c WHERE c.organization_id = $1 AND c.id = $2", org, id)
 	if err != nil {
 		return customeruser.Customer{}, mapErr(err)
 	}
@@ -60,8 +60,8 @@ func (r customerRepo) GetMany(ctx context.Context, org uuid.UUID, ids []uuid.UUI
 		return []customeruser.Customer{}, nil
 	}
 	var rows []customerRow
-	err := r.s.idb(ctx).NewRaw("SELECT "+customerColumns+" FROM customers c WHERE c.organization_id = ? AND c.id = ANY(?)",
-		org, uuidArray(ids)).Scan(ctx, &rows)
+	err := r.s.fixedRows(ctx, &rows, "SELECT "+customerColumns+" FROM customers c WHERE c.organization_id = $1 AND c.id = ANY($2::uuid[])",
+		org, uuidArray(ids))
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -256,8 +256,7 @@ func deleted(res sql.Result, err error, what string, id uuid.UUID) error {
 // materialized paths, whatever the depth.
 func (r customerRepo) Subtree(ctx context.Context, org, id uuid.UUID) ([]uuid.UUID, error) {
 	var ids []uuid.UUID
-	err := r.s.idb(ctx).NewRaw("SELECT id FROM customers WHERE organization_id = ? AND path @> ?",
-		org, uuidArray{id}).Scan(ctx, &ids)
+	err := r.s.fixedRows(ctx, &ids, "SELECT id FROM customers WHERE organization_id = $1 AND path @> ARRAY[$2::uuid]", org, id)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -270,7 +269,7 @@ func (r customerRepo) Subtree(ctx context.Context, org, id uuid.UUID) ([]uuid.UU
 // Ancestors reads the customer's path: its parent chain, nearest first.
 func (r customerRepo) Ancestors(ctx context.Context, org, id uuid.UUID) ([]uuid.UUID, error) {
 	var path uuidArray
-	found, err := scanOne(ctx, r.s.idb(ctx), []any{&path}, "SELECT path FROM customers WHERE organization_id = ? AND id = ?", org, id)
+	found, err := r.s.fixedRow(ctx, []any{&path}, "SELECT path FROM customers WHERE organization_id = $1 AND id = $2", org, id)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -37,8 +37,8 @@ func (r tokenRepo) Create(ctx context.Context, t customeruser.Token) error {
 // usable about other secrets.
 func (r tokenRepo) Consume(ctx context.Context, org uuid.UUID, purpose customeruser.TokenPurpose, hash []byte) (customeruser.Token, error) {
 	var row tokenRow
-	found, err := scanOne(ctx, r.s.idb(ctx), []any{&row}, `DELETE FROM one_time_tokens
-		WHERE digest = ? AND organization_id = ? AND purpose = ?
+	found, err := r.s.fixedRow(ctx, []any{&row}, `DELETE FROM one_time_tokens
+		WHERE digest = $1 AND organization_id = $2 AND purpose = $3
 		RETURNING digest, organization_id, user_id, purpose, created_at, expires_at`, hash, org, string(purpose))
 	if err != nil {
 		return customeruser.Token{}, mapErr(err)
@@ -84,9 +84,9 @@ type attemptRow struct {
 }
 
 func (r attemptRepo) Record(ctx context.Context, a customeruser.LoginAttempt) error {
-	_, err := r.s.idb(ctx).NewRaw(`INSERT INTO login_attempts (id, organization_id, user_id, email, at, success, reason,
-		source, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.OrganizationID, a.UserID, a.Email, a.At, a.Success, a.Reason, a.Source, a.IP, a.UserAgent).Exec(ctx)
+	_, err := r.s.fixedExec(ctx, `INSERT INTO login_attempts (id, organization_id, user_id, email, at, success, reason,
+		source, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		a.ID, a.OrganizationID, a.UserID, a.Email, a.At, a.Success, a.Reason, a.Source, a.IP, a.UserAgent)
 	return mapErr(err)
 }
 
@@ -95,11 +95,11 @@ func (r attemptRepo) Record(ctx context.Context, a customeruser.LoginAttempt) er
 func (r attemptRepo) Failures(ctx context.Context, org, userID uuid.UUID, since time.Time) (int, time.Time, error) {
 	var n int
 	var last sql.NullTime
-	err := r.s.idb(ctx).NewRaw(`SELECT count(*), max(a.at) FROM login_attempts a
-		WHERE a.organization_id = ?0 AND a.user_id = ?1 AND a.at > ?2 AND NOT a.success AND a.reason <> ?3
+	_, err := r.s.fixedRow(ctx, []any{&n, &last}, `SELECT count(*), max(a.at) FROM login_attempts a
+		WHERE a.organization_id = $1 AND a.user_id = $2 AND a.at > $3 AND NOT a.success AND a.reason <> $4
 			AND a.at > coalesce((SELECT max(s.at) FROM login_attempts s
-				WHERE s.organization_id = ?0 AND s.user_id = ?1 AND s.at > ?2 AND s.success), '-infinity')`,
-		org, userID, since, customeruser.ReasonThrottled).Scan(ctx, &n, &last)
+				WHERE s.organization_id = $1 AND s.user_id = $2 AND s.at > $3 AND s.success), '-infinity')`,
+		org, userID, since, customeruser.ReasonThrottled)
 	if err != nil {
 		return 0, time.Time{}, mapErr(err)
 	}

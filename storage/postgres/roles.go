@@ -42,7 +42,7 @@ func (x roleRow) role() role.Role {
 
 func (r roleRepo) getBy(ctx context.Context, cond string, args ...any) (role.Role, bool, error) {
 	var row roleRow
-	found, err := scanOne(ctx, r.s.idb(ctx), []any{&row}, "SELECT "+roleColumns+" FROM roles r WHERE "+cond, args...)
+	found, err := r.s.fixedRow(ctx, []any{&row}, "SELECT "+roleColumns+" FROM roles r WHERE "+cond, args...)
 	if err != nil {
 		return role.Role{}, false, mapErr(err)
 	}
@@ -50,7 +50,7 @@ func (r roleRepo) getBy(ctx context.Context, cond string, args ...any) (role.Rol
 }
 
 func (r roleRepo) Get(ctx context.Context, org, id uuid.UUID) (role.Role, error) {
-	x, found, err := r.getBy(ctx, "r.organization_id = ? AND r.id = ?", org, id)
+	x, found, err := r.getBy(ctx, "r.organization_id = $1 AND r.id = $2", org, id)
 	if err == nil && !found {
 		err = cu.NotFound("role " + id.String())
 	}
@@ -58,7 +58,7 @@ func (r roleRepo) Get(ctx context.Context, org, id uuid.UUID) (role.Role, error)
 }
 
 func (r roleRepo) GetByCode(ctx context.Context, org uuid.UUID, code string) (role.Role, error) {
-	x, found, err := r.getBy(ctx, "r.organization_id = ? AND r.code = ?", org, code)
+	x, found, err := r.getBy(ctx, "r.organization_id = $1 AND r.code = $2", org, code)
 	if err == nil && !found {
 		err = cu.NotFound("role " + code)
 	}
@@ -70,8 +70,8 @@ func (r roleRepo) GetMany(ctx context.Context, org uuid.UUID, ids []uuid.UUID) (
 		return []role.Role{}, nil
 	}
 	var rows []roleRow
-	err := r.s.idb(ctx).NewRaw("SELECT "+roleColumns+" FROM roles r WHERE r.organization_id = ? AND r.id = ANY(?)",
-		org, uuidArray(ids)).Scan(ctx, &rows)
+	err := r.s.fixedRows(ctx, &rows, "SELECT "+roleColumns+" FROM roles r WHERE r.organization_id = $1 AND r.id = ANY($2::uuid[])",
+		org, uuidArray(ids))
 	if err != nil {
 		return nil, mapErr(err)
 	}

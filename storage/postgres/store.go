@@ -211,6 +211,25 @@ func (s *Store) fixedQuery(ctx context.Context, query string, args ...any) (*sql
 	return st.QueryContext(ctx, args...)
 }
 
+// fixedExec runs a fixed statement that returns no rows.
+func (s *Store) fixedExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t := s.txFrom(ctx)
+	if s.noPrepare {
+		if t != nil {
+			return t.tx.Tx.ExecContext(ctx, query, args...)
+		}
+		return s.db.DB.ExecContext(ctx, query, args...)
+	}
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil {
+		st = t.tx.Tx.StmtContext(ctx, st)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
 // fixedRow runs a fixed statement and scans its first row into dest (a
 // Bun model or values); no row is found == false.
 func (s *Store) fixedRow(ctx context.Context, dest []any, query string, args ...any) (found bool, err error) {

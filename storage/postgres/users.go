@@ -139,9 +139,15 @@ func (x *userRow) user() customeruser.User {
 	return u
 }
 
-func (r userRepo) getBy(ctx context.Context, what, cond string, args ...any) (customeruser.User, error) {
+// The fixed reads of a user.
+const (
+	getUserSQL      = "SELECT " + userColumns + " FROM customer_users u WHERE u.organization_id = $1 AND u.id = $2"
+	getUserByKeySQL = "SELECT " + userColumns + " FROM customer_users u WHERE u.organization_id = $1 AND u.email_key = $2 AND NOT u.guest"
+)
+
+func (r userRepo) getBy(ctx context.Context, what, query string, args ...any) (customeruser.User, error) {
 	var row userRow
-	found, err := scanOne(ctx, r.s.idb(ctx), []any{&row}, "SELECT "+userColumns+" FROM customer_users u WHERE "+cond, args...)
+	found, err := r.s.fixedRow(ctx, []any{&row}, query, args...)
 	if err != nil {
 		return customeruser.User{}, mapErr(err)
 	}
@@ -152,11 +158,11 @@ func (r userRepo) getBy(ctx context.Context, what, cond string, args ...any) (cu
 }
 
 func (r userRepo) Get(ctx context.Context, org, id uuid.UUID) (customeruser.User, error) {
-	return r.getBy(ctx, "customer user "+id.String(), "u.organization_id = ? AND u.id = ?", org, id)
+	return r.getBy(ctx, "customer user "+id.String(), getUserSQL, org, id)
 }
 
 func (r userRepo) GetByEmailKey(ctx context.Context, org uuid.UUID, key string) (customeruser.User, error) {
-	return r.getBy(ctx, "customer user", "u.organization_id = ? AND u.email_key = ? AND NOT u.guest", org, key)
+	return r.getBy(ctx, "customer user", getUserByKeySQL, org, key)
 }
 
 // searchText is the expression of the trigram index customer_users_search_trgm.
@@ -371,7 +377,7 @@ func (r userRepo) Create(ctx context.Context, u customeruser.User) error {
 	if err != nil {
 		return cu.Internal(err)
 	}
-	_, err = r.s.idb(ctx).NewRaw(sql, args...).Exec(ctx)
+	_, err = r.s.fixedExec(ctx, dollar(sql), args...)
 	return mapRoleRefErr(err, u.RoleIDs)
 }
 
@@ -460,15 +466,15 @@ func (r userRepo) Update(ctx context.Context, u customeruser.User, expected int6
 	s.add(` SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM customer_users WHERE organization_id = ? AND id = ?)`,
 		u.OrganizationID, u.ID)
 	var updated, found bool
-	err = r.s.idb(ctx).NewRaw(s.b.String(), s.args...).Scan(ctx, &updated, &found)
+	_, err = r.s.fixedRow(ctx, []any{&updated, &found}, dollar(s.b.String()), s.args...)
 	return versioned(mapRoleRefErr(err, u.RoleIDs), updated, found, "customer user", u.ID)
 }
 
 // Touch writes only the login bookkeeping columns.
 func (r userRepo) Touch(ctx context.Context, u customeruser.User) error {
-	res, err := r.s.idb(ctx).NewRaw(`UPDATE customer_users SET last_login_at = ?, login_count = ?, password_hash = ?
-		WHERE organization_id = ? AND id = ?`,
-		nullTime(u.LastLoginAt), u.LoginCount, u.PasswordHash, u.OrganizationID, u.ID).Exec(ctx)
+	res, err := r.s.fixedExec(ctx, `UPDATE customer_users SET last_login_at = $1, login_count = $2, password_hash = $3
+		WHERE organization_id = $4 AND id = $5`,
+		nullTime(u.LastLoginAt), u.LoginCount, u.PasswordHash, u.OrganizationID, u.ID)
 	return deleted(res, mapErr(err), "customer user", u.ID)
 }
 
