@@ -7,7 +7,9 @@ import (
 	"github.com/google/uuid"
 
 	cu "github.com/b2bkit/customerusers"
+	"github.com/b2bkit/customerusers/consent"
 	"github.com/b2bkit/customerusers/customeruser"
+	"github.com/b2bkit/customerusers/oauthapp"
 	"github.com/b2bkit/customerusers/role"
 )
 
@@ -26,6 +28,17 @@ type Config struct {
 	// Roles serves roles and permission explanations. Required by the back
 	// office and the storefront.
 	Roles *role.Service
+	// Consents serves consent definitions, the consent state of customer
+	// users and their acceptances. Optional: when nil, the consent routes
+	// are not registered (they answer 404) and the OpenAPI documents leave
+	// them out.
+	Consents *consent.Service
+	// OAuth serves OAuth applications, the token, introspection and
+	// revocation endpoints, and lets the storefront accept the library's
+	// own access tokens. Optional: when nil, those routes are not
+	// registered (404) nor documented, and the storefront authenticates
+	// with Authenticate alone.
+	OAuth *oauthapp.Service
 
 	// Authenticate turns a request into the acting Actor (back office and
 	// storefront). Authentication is the host's: a session cookie, a
@@ -34,7 +47,9 @@ type Config struct {
 	// say), which is answered by its code. An anonymous actor, or one
 	// without an organization, is a 401 too. The back office accepts only
 	// back-office and system actors and the storefront only customer-user
-	// actors (403 otherwise). Required by the back office and storefront.
+	// actors (403 otherwise). Required by the back office; required by the
+	// storefront unless OAuth is set, in which case the storefront tries a
+	// library access token first (see NewStorefront).
 	Authenticate func(*http.Request) (cu.Actor, error)
 
 	// Organization tells the public endpoints which organization a request
@@ -46,6 +61,11 @@ type Config struct {
 	// OrganizationID is the organization of the public endpoints when
 	// Organization is nil. One of the two is required by NewPublic.
 	OrganizationID uuid.UUID
+
+	// ClientIP tells the client's address of a request for the login
+	// attempts of the password grant (behind a proxy, from the header the
+	// proxy sets). When nil, the host part of Request.RemoteAddr is used.
+	ClientIP func(*http.Request) string
 
 	// MaxBodyBytes limits request bodies (413 beyond it); 0 means
 	// DefaultMaxBodyBytes.

@@ -4,21 +4,30 @@
 //   - [NewBackOffice]: the back-office API for back-office users of the
 //     organization: customers, customer users (addresses, enable / disable /
 //     confirm / resend-confirmation / reset-password, history, related
-//     records, permission explanations) and roles.
+//     records, permission explanations, consent state, OAuth applications),
+//     roles, consent definitions and OAuth applications by id.
 //   - [NewStorefront]: the storefront API for customer users: their own
-//     profile, password and addresses under /me, and delegated
-//     administration of the users and roles within their reach under /users
-//     and /roles.
+//     profile, password, addresses, consents (accept / revoke) and OAuth
+//     applications under /me, and delegated administration of the users
+//     and roles within their reach under /users and /roles.
 //   - [NewPublic]: unauthenticated self-service: POST /register,
-//     /confirm-email, /password/forgot and /password/reset.
+//     /confirm-email, /password/forgot and /password/reset, GET /consents
+//     (what a registration form shows), and the OAuth 2.0 endpoints POST
+//     /oauth2/token, /oauth2/introspect and /oauth2/revoke.
+//
+// The consent routes exist only when Config.Consents is set, the OAuth
+// routes (applications, /oauth2/*) only when Config.OAuth is set; the
+// OpenAPI documents list exactly the routes registered.
 //
 // Handlers decode the request, call one service method and encode its
-// answer; every rule lives in the services (package customeruser and
-// role), so the HTTP API behaves exactly like direct Go calls. A few
-// answers need a second read of a service: a customer user's effective
-// sales representatives (one read for a whole list page), the stored
-// address an address PATCH is merged onto and the explained roles of a
-// user. The package never touches storage.
+// answer; every rule lives in the services (packages customeruser, role,
+// consent and oauthapp), so the HTTP API behaves exactly like direct Go
+// calls. A few answers need a second read of a service: a customer user's
+// effective sales representatives (one read for a whole list page), the
+// stored address an address PATCH is merged onto, the explained roles of a
+// user, and the user whose OAuth applications the back office lists (so
+// that an unknown user is a 404, not an empty list). The package never
+// touches storage.
 //
 // In the storefront, PATCH bodies take no password: a customer user
 // changes its own through POST /me/password, giving the current one.
@@ -29,8 +38,10 @@
 // http.StripPrefix (in a ServeMux or any other router):
 //
 //	cfg := httpadapter.Config{
-//		Users:        users, // *customeruser.Service
-//		Roles:        roles, // *role.Service
+//		Users:        users,    // *customeruser.Service
+//		Roles:        roles,    // *role.Service
+//		Consents:     consents, // *consent.Service, optional
+//		OAuth:        apps,     // *oauthapp.Service, optional
 //		Authenticate: hostAuth,
 //		Organization: orgFromHost,
 //	}
@@ -45,6 +56,31 @@
 // organization from Config.Organization (the host name, say) or
 // Config.OrganizationID.
 //
+// The storefront also accepts the library's own access tokens when
+// Config.OAuth is set: "Authorization: Bearer <token>" is first looked up
+// as a library token (from POST /oauth2/token: the password grant of the
+// host's first-party client, or client_credentials of an OAuth
+// application); a live one acts as its user, limited to the token's
+// scopes. Anything else, including a bearer token the library does not
+// know, goes to Config.Authenticate, which may then be nil for a storefront
+// that uses library tokens only.
+//
+// # OAuth 2.0 endpoints
+//
+// POST /oauth2/token (RFC 6749) takes form-encoded grant_type
+// client_credentials (an application's client id and secret, with HTTP
+// Basic or as client_id / client_secret form fields, never both) or
+// password (username, password and the client_id of a first-party client).
+// It answers {access_token, token_type, expires_in, scope} with
+// Cache-Control: no-store. POST /oauth2/introspect (RFC 7662) needs a
+// confidential client: an application learns about its own tokens, a
+// first-party client with a secret about any token of the organization.
+// POST /oauth2/revoke (RFC 7009) revokes a token of the calling client and
+// answers 200 also for unknown tokens. Their errors are not problems but
+// RFC 6749 §5.2 JSON, {"error", "error_description"}: 400; 401 with a
+// Basic challenge for invalid_client; 429 with Retry-After for a throttled
+// password grant; 404 for an unknown organization; 500 server_error.
+//
 // # Conventions
 //
 // JSON in and out with camelCase fields; ids are UUID strings, dates
@@ -55,7 +91,8 @@
 // their user: their ETag is the user's version. In PATCH bodies an absent
 // field stays unchanged and null clears it.
 //
-// Every error is an RFC 9457 application/problem+json [Problem] whose type
+// Except on the OAuth endpoints, every error is an RFC 9457
+// application/problem+json [Problem] whose type
 // is [ProblemTypeBase] followed by a code. Library error codes map to
 // statuses: invalid 422 (with field errors), not_found 404, conflict 409,
 // stale 412, forbidden 403, unauthenticated 401, rate_limited 429 (with

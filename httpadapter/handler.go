@@ -56,7 +56,11 @@ type route struct {
 	location bool
 	// errs are documented error statuses beyond those derived from the
 	// route's shape.
-	errs   []int
+	errs []int
+	// oauth routes are the OAuth 2.0 endpoints: body is the prototype of
+	// a form-encoded body, and errors are answered in the JSON format of
+	// RFC 6749 §5.2 instead of problems.
+	oauth  bool
 	handle func(*call) error
 }
 
@@ -166,13 +170,22 @@ func (a *api) wrap(rt *route) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				a.writeError(c, cu.Internal(fmt.Errorf("panic: %v", v)))
+				c.fail(cu.Internal(fmt.Errorf("panic: %v", v)))
 			}
 		}()
 		if err := a.serve(c); err != nil {
-			a.writeError(c, err)
+			c.fail(err)
 		}
 	})
+}
+
+// fail answers err in the error format of the route.
+func (c *call) fail(err error) {
+	if c.rt.oauth {
+		c.a.writeOAuthError(c, err)
+		return
+	}
+	c.a.writeError(c, err)
 }
 
 func (a *api) serve(c *call) error {
@@ -210,7 +223,7 @@ func (a *api) authenticate(c *call) error {
 		c.org = org
 		return nil
 	}
-	actor, err := a.cfg.Authenticate(c.r)
+	actor, err := a.identify(c.r)
 	if err != nil {
 		var e *cu.Error
 		if errors.As(err, &e) && e.Code != cu.CodeUnauthenticated {
@@ -229,6 +242,46 @@ func (a *api) authenticate(c *call) error {
 	}
 	c.actor = actor
 	return nil
+}
+
+// errNoCredentials stands for "nobody to authenticate the request with".
+var errNoCredentials = errors.New("httpadapter: no credentials")
+
+// identify returns the actor of a back-office or storefront request. In
+// the storefront, when Config.OAuth is set and the request carries
+// "Authorization: Bearer <token>", an access token of the library comes
+// first: a live one gives its user, narrowed to the token's scopes. A
+// token the library does not accept (unknown, expired, revoked, or the
+// host's own) falls through to Config.Authenticate, which has the last
+// word; without it the request is unauthenticated.
+func (a *api) identify(r *http.Request) (cu.Actor, error) {
+	if a.surface == storefront && a.cfg.OAuth != nil {
+		if tok, ok := bearerToken(r); ok {
+			actor, err := a.cfg.OAuth.Authenticate(r.Context(), tok)
+			if err == nil {
+				return actor, nil
+			}
+			if cu.CodeOf(err) != cu.CodeUnauthenticated {
+				return cu.Actor{}, err
+			}
+		}
+	}
+	if a.cfg.Authenticate == nil {
+		return cu.Actor{}, errNoCredentials
+	}
+	return a.cfg.Authenticate(r)
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header (RFC
+// 6750 §2.1; the scheme is case-insensitive).
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	const scheme = "bearer "
+	if len(h) <= len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return "", false
+	}
+	tok := strings.TrimSpace(h[len(scheme):])
+	return tok, tok != ""
 }
 
 // id parses a UUID path parameter (400 when malformed).

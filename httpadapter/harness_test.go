@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -20,8 +21,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	cu "github.com/b2bkit/customerusers"
+	"github.com/b2bkit/customerusers/consent"
 	"github.com/b2bkit/customerusers/customeruser"
 	"github.com/b2bkit/customerusers/httpadapter"
+	"github.com/b2bkit/customerusers/oauthapp"
 	"github.com/b2bkit/customerusers/role"
 	"github.com/b2bkit/customerusers/storage/memory"
 )
@@ -38,10 +41,18 @@ type testStorage struct {
 	Attempts  customeruser.LoginAttemptRepository
 	Events    cu.EventLog
 	Roles     role.Repository
+	// The consent and OAuth repositories.
+	Consents     consent.DefinitionRepository
+	Ledger       consent.LedgerRepository
+	Apps         oauthapp.AppRepository
+	AccessTokens oauthapp.TokenRepository
 }
 
 // storages are the storages the end-to-end tests run on. An entry may
-// t.Skip when its server is not available.
+// t.Skip when its server is not available. PostgreSQL joins with one
+// entry once storage/postgres has the consent and OAuth repositories:
+//
+//	{"postgres", func(t *testing.T) testStorage { s := postgrestest.Open(t); return testStorage{...} }},
 var storages = []struct {
 	name string
 	open func(t *testing.T) testStorage
@@ -49,7 +60,8 @@ var storages = []struct {
 	{"memory", func(*testing.T) testStorage {
 		s := memory.New()
 		return testStorage{Tx: s, Customers: s.Customers(), Hierarchy: s.Customers(), Users: s.Users(), Tokens: s.Tokens(),
-			Attempts: s.LoginAttempts(), Events: s.Events(), Roles: s.Roles()}
+			Attempts: s.LoginAttempts(), Events: s.Events(), Roles: s.Roles(), Consents: s.Consents(), Ledger: s.ConsentLedger(),
+			Apps: s.OAuthApps(), AccessTokens: s.AccessTokens()}
 	}},
 }
 
@@ -70,6 +82,15 @@ const (
 	boPrefix  = "/admin/api"
 	sfPrefix  = "/api/account"
 	pubPrefix = "/api"
+)
+
+// The first-party OAuth clients of the tests: the storefront's public
+// client (password grant) and a confidential resource server
+// (introspection).
+const (
+	storefrontClient = "storefront"
+	resourceServer   = "resource-server"
+	resourceSecret   = "resource-server-secret"
 )
 
 var cheapArgon2 = customeruser.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
@@ -114,16 +135,18 @@ type principal struct {
 }
 
 type harness struct {
-	t       *testing.T
-	ctx     context.Context
-	st      testStorage
-	users   *customeruser.Service
-	roles   *role.Service
-	clock   *cu.ManualClock
-	mail    *recordingNotifier
-	sites   *customeruser.StaticSites
-	cfg     httpadapter.Config
-	handler http.Handler
+	t        *testing.T
+	ctx      context.Context
+	st       testStorage
+	users    *customeruser.Service
+	roles    *role.Service
+	consents *consent.Service
+	apps     *oauthapp.Service
+	clock    *cu.ManualClock
+	mail     *recordingNotifier
+	sites    *customeruser.StaticSites
+	cfg      httpadapter.Config
+	handler  http.Handler
 
 	org, org2            uuid.UUID
 	admin, admin2        cu.Actor // back-office actors
@@ -171,6 +194,17 @@ func newHarness(t *testing.T, st testStorage) *harness {
 	h.users = customeruser.NewService(customeruser.Deps{Tx: st.Tx, Customers: st.Customers, Users: st.Users,
 		Tokens: st.Tokens, Attempts: st.Attempts, Events: st.Events, Roles: st.Roles, Authorizer: authz,
 		Sites: h.sites, Notifier: h.mail}, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
+	h.consents = consent.NewService(consent.Deps{Tx: st.Tx, Definitions: st.Consents, Ledger: st.Ledger, Users: st.Users,
+		Events: st.Events, Sites: h.sites, Authorizer: authz}, consent.WithClock(h.clock))
+	h.apps = oauthapp.NewService(oauthapp.Deps{Tx: st.Tx, Apps: st.Apps, Tokens: st.AccessTokens, Users: st.Users,
+		Authorizer: authz, Events: st.Events, Notifier: h.mail, Logins: h.users},
+		oauthapp.Config{FirstPartyClients: []oauthapp.FirstPartyClient{
+			{ClientID: storefrontClient},
+			{ClientID: resourceServer, SecretDigest: oauthapp.DigestSecret(resourceSecret)},
+		}}, oauthapp.WithClock(h.clock))
+	h.users.AddRegistrationHook(consent.RegistrationHook(h.consents))
+	h.users.AddDeleteHook(consent.DeleteHook(h.consents), oauthapp.DeleteHook(h.apps))
+	h.users.AddAccessRevokedHook(oauthapp.RevokeHook(h.apps))
 
 	h.adminRole, h.buyerRole = h.seed(h.org)
 	h.adminRole2, h.buyerRole2 = h.seed(h.org2)
@@ -178,7 +212,7 @@ func newHarness(t *testing.T, st testStorage) *harness {
 	h.admin2Token = h.token(principal{actor: h.admin2})
 
 	h.cfg = httpadapter.Config{
-		Users: h.users, Roles: h.roles, Authenticate: h.authenticate,
+		Users: h.users, Roles: h.roles, Consents: h.consents, OAuth: h.apps, Authenticate: h.authenticate,
 		Organization: func(r *http.Request) (uuid.UUID, error) {
 			switch r.Host {
 			case hostOrg:
@@ -476,4 +510,52 @@ func (h *harness) getUser2(id uuid.UUID) customeruser.User {
 	u, err := h.st.Users.Get(h.ctx, h.org2, id)
 	require.NoError(h.t, err)
 	return u
+}
+
+// withBasic authenticates an OAuth client with HTTP Basic (RFC 6749
+// §2.3.1: both parts form-url-encoded).
+func withBasic(id, secret string) reqOpt {
+	return func(r *http.Request) { r.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret)) }
+}
+
+// oauth posts a form to an OAuth endpoint of the public handler.
+func (h *harness) oauth(path string, form url.Values, opts ...reqOpt) *response {
+	h.t.Helper()
+	opts = append([]reqOpt{withHeader("Content-Type", httpadapter.FormContentType)}, opts...)
+	return h.pub(http.MethodPost, path, form.Encode(), opts...)
+}
+
+// login runs the password grant of the storefront client and returns the
+// access token.
+func (h *harness) login(email, password string) string {
+	h.t.Helper()
+	r := h.oauth("/oauth2/token", url.Values{"grant_type": {"password"}, "client_id": {storefrontClient},
+		"username": {email}, "password": {password}}).expect(h.t, http.StatusOK)
+	tok, _ := r.obj(h.t)["access_token"].(string)
+	require.NotEmpty(h.t, tok)
+	return tok
+}
+
+// clientToken runs the client_credentials grant of an application.
+func (h *harness) clientToken(clientID, secret string) string {
+	h.t.Helper()
+	r := h.oauth("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, withBasic(clientID, secret)).
+		expect(h.t, http.StatusOK)
+	tok, _ := r.obj(h.t)["access_token"].(string)
+	require.NotEmpty(h.t, tok)
+	return tok
+}
+
+// expectOAuthError asserts an RFC 6749 §5.2 error answer.
+func (r *response) expectOAuthError(t *testing.T, status int, code string) map[string]any {
+	t.Helper()
+	r.expect(t, status)
+	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
+	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
+	body := r.obj(t)
+	assert.Equal(t, code, body["error"], "body: %s", r.body)
+	if status == http.StatusUnauthorized {
+		assert.Equal(t, httpadapter.BasicChallenge, r.header.Get("WWW-Authenticate"))
+	}
+	return body
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/b2bkit/customerusers/consent"
+	"github.com/b2bkit/customerusers/oauthapp"
 	"github.com/b2bkit/customerusers/role"
 )
 
@@ -22,8 +24,16 @@ func TestTenantIsolation(t *testing.T) {
 		u2 := h.addAddress(h.user(c2, "someone@other.example"), "1 Other St")
 		r2, err := h.roles.Create(h.ctx, h.admin2, role.Input{Label: "Other Role", CustomerID: c2.ID, SelfManaged: true, Public: true})
 		require.NoError(t, err)
+		d2, err := h.consents.CreateDefinition(h.ctx, h.admin2, consent.DefinitionInput{DefaultName: "Other terms",
+			WebsiteIDs: []uuid.UUID{h.websiteOrg2.ID}})
+		require.NoError(t, err)
+		app2, err := h.apps.Create(h.ctx, h.admin2, u2.ID, oauthapp.Input{Name: "Other app"})
+		require.NoError(t, err)
+		// The id of another organization's record, by the path segment
+		// that precedes it.
 		ids := map[string]uuid.UUID{
-			"customers": c2.ID, "customer-users": u2.ID, "users": u2.ID, "roles": r2.ID, "me": u2.Addresses[0].ID,
+			"customers": c2.ID, "customer-users": u2.ID, "users": u2.ID, "roles": r2.ID, "addresses": u2.Addresses[0].ID,
+			"consents": d2.ID, "oauth-applications": app2.App.ID,
 		}
 		// A storefront administrator of organization 1.
 		c := newCompany(h)
@@ -39,9 +49,15 @@ func TestTenantIsolation(t *testing.T) {
 				if !strings.Contains(tmpl, "{") {
 					continue
 				}
-				first := strings.Split(tmpl, "/")[1]
-				path := strings.ReplaceAll(tmpl, "{id}", ids[first].String())
-				path = strings.ReplaceAll(path, "{addressId}", u2.Addresses[0].ID.String())
+				segs := strings.Split(tmpl, "/")
+				for i, seg := range segs {
+					if strings.HasPrefix(seg, "{") {
+						id, ok := ids[segs[i-1]]
+						require.True(t, ok, "no id for %s", tmpl)
+						segs[i] = id.String()
+					}
+				}
+				path := strings.Join(segs, "/")
 				for method := range item.(map[string]any) {
 					var body any
 					switch {
@@ -49,6 +65,8 @@ func TestTenantIsolation(t *testing.T) {
 						body = map[string]any{}
 					case method == "post" && strings.HasSuffix(tmpl, "/addresses"):
 						body = newAddress("2 Other St")
+					case method == "post" && strings.HasSuffix(tmpl, "/oauth-applications"):
+						body = map[string]any{"name": "Mine now"}
 					}
 					m := strings.ToUpper(method)
 					h.do(m, tc.prefix+path, tc.token, body).expectProblem(t, http.StatusNotFound, "not_found")
@@ -59,6 +77,10 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		assert.Equal(t, before, h.eventCount(h.org2), "nothing of organization 2 changed")
 		assert.Equal(t, version, h.getUser2(u2.ID).Version)
+		got, err := h.st.Apps.Get(h.ctx, h.org2, app2.App.ID)
+		require.NoError(t, err)
+		assert.Equal(t, app2.App.Version, got.Version)
+		assert.True(t, got.Active)
 
 		// Lists never show another organization's records.
 		for _, it := range h.bo(http.MethodGet, "/customer-users", nil).expect(t, http.StatusOK).items(t) {

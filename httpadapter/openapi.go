@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	cu "github.com/b2bkit/customerusers"
+	"github.com/b2bkit/customerusers/oauthapp"
 	"github.com/b2bkit/customerusers/role"
 )
 
@@ -54,7 +55,26 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[role.ExplainedRole]():       "ExplainedRole",
 	reflect.TypeFor[role.ExplainedPermission](): "ExplainedPermission",
 	reflect.TypeFor[role.ExplainedCapability](): "ExplainedCapability",
+	reflect.TypeFor[consentOut]():               "Consent",
+	reflect.TypeFor[consentIn]():                "ConsentCreate",
+	reflect.TypeFor[consentPatch]():             "ConsentPatch",
+	reflect.TypeFor[consentStateOut]():          "ConsentState",
+	reflect.TypeFor[ledgerEntryOut]():           "ConsentLedgerEntry",
+	reflect.TypeFor[publicConsentOut]():         "WebsiteConsent",
+	reflect.TypeFor[appOut]():                   "OAuthApplication",
+	reflect.TypeFor[appCreatedOut]():            "OAuthApplicationCreated",
+	reflect.TypeFor[appIn]():                    "OAuthApplicationCreate",
+	reflect.TypeFor[appPatch]():                 "OAuthApplicationPatch",
+	reflect.TypeFor[tokenForm]():                "TokenRequest",
+	reflect.TypeFor[tokenOpForm]():              "TokenOperationRequest",
+	reflect.TypeFor[oauthapp.TokenResponse]():   "TokenResponse",
+	reflect.TypeFor[oauthapp.Introspection]():   "Introspection",
+	reflect.TypeFor[oauthErrorOut]():            "OAuthError",
 }
+
+// oauthResponsePrefix names the shared error answers of the OAuth
+// endpoints (RFC 6749 §5.2 bodies instead of problems).
+const oauthResponsePrefix = "OAuth"
 
 // errorResponses names the shared error answers by status.
 var errorResponses = map[int]string{
@@ -78,6 +98,10 @@ without If-Match may carry "version" instead; without either the write is uncond
 field stays as it is and null clears it. Lists answer {items, nextCursor}: pass nextCursor as cursor for the next page.
 Another organization's ids are not found (404).`
 
+const oauthDescription = `The OAuth 2.0 endpoints under /oauth2 follow their RFCs instead: form-encoded bodies
+(application/x-www-form-urlencoded), client authentication with HTTP Basic or client_id/client_secret form fields, and
+errors as {"error", "error_description"} JSON (RFC 6749 §5.2), 401 with a Basic challenge for invalid_client.`
+
 // openAPI generates the OpenAPI 3.1 document of the route table.
 func (a *api) openAPI() map[string]any {
 	g := &schemaGen{defs: map[string]any{}}
@@ -92,10 +116,10 @@ func (a *api) openAPI() map[string]any {
 	}
 	problem := g.of(reflect.TypeFor[Problem](), true)
 	responses := map[string]any{}
-	for status, name := range errorResponses {
+	errorResponse := func(status int, mediaType string, schema map[string]any) map[string]any {
 		r := map[string]any{
 			"description": http.StatusText(status),
-			"content":     map[string]any{ProblemContentType: map[string]any{"schema": problem}},
+			"content":     map[string]any{mediaType: map[string]any{"schema": schema}},
 		}
 		switch status {
 		case http.StatusUnauthorized:
@@ -104,11 +128,25 @@ func (a *api) openAPI() map[string]any {
 			r["headers"] = map[string]any{"Retry-After": map[string]any{
 				"description": "Seconds to wait, when known.", "schema": map[string]any{"type": "integer"}}}
 		}
-		responses[name] = r
+		return r
+	}
+	for status, name := range errorResponses {
+		responses[name] = errorResponse(status, ProblemContentType, problem)
+	}
+	oauth := slices.ContainsFunc(a.routes, func(rt *route) bool { return rt.oauth })
+	if oauth {
+		oauthError := g.of(reflect.TypeFor[oauthErrorOut](), true)
+		for status, name := range errorResponses {
+			responses[oauthResponsePrefix+name] = errorResponse(status, "application/json", oauthError)
+		}
+	}
+	description := apiDescription
+	if oauth {
+		description += "\n" + oauthDescription
 	}
 	doc := map[string]any{
 		"openapi": "3.1.0",
-		"info":    map[string]any{"title": a.title, "version": "1", "description": apiDescription},
+		"info":    map[string]any{"title": a.title, "version": "1", "description": description},
 		"paths":   paths,
 		"components": map[string]any{
 			"schemas":   g.defs,
@@ -116,11 +154,20 @@ func (a *api) openAPI() map[string]any {
 		},
 	}
 	if a.surface != public {
+		desc := "The host application's authentication (Config.Authenticate)."
+		if a.surface == storefront && a.cfg.OAuth != nil {
+			desc = "An access token of the library (POST /oauth2/token of the public API), else the host application's own authentication (Config.Authenticate)."
+		}
 		doc["components"].(map[string]any)["securitySchemes"] = map[string]any{"host": map[string]any{
-			"type": "http", "scheme": "bearer",
-			"description": "The host application's authentication (Config.Authenticate); a bearer token in the demo server.",
+			"type": "http", "scheme": "bearer", "description": desc,
 		}}
 		doc["security"] = []any{map[string]any{"host": []any{}}}
+	}
+	if oauth {
+		doc["components"].(map[string]any)["securitySchemes"] = map[string]any{"client": map[string]any{
+			"type": "http", "scheme": "basic",
+			"description": "OAuth client authentication (RFC 6749 §2.3.1): client id and secret, each form-url-encoded; or client_id and client_secret form fields instead.",
+		}}
 	}
 	return doc
 }
@@ -131,6 +178,10 @@ func (a *api) operation(g *schemaGen, rt *route) map[string]any {
 	op := map[string]any{"operationId": rt.op, "summary": rt.summary, "tags": []any{rt.tag}}
 	if rt.open && a.surface != public {
 		op["security"] = []any{}
+	}
+	if rt.oauth {
+		// HTTP Basic, or the credentials in the form (no header).
+		op["security"] = []any{map[string]any{"client": []any{}}, map[string]any{}}
 	}
 	var params []any
 	for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
@@ -164,8 +215,12 @@ func (a *api) operation(g *schemaGen, rt *route) map[string]any {
 		op["parameters"] = params
 	}
 	if rt.body != nil {
+		mediaType := "application/json"
+		if rt.oauth {
+			mediaType = FormContentType
+		}
 		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
-			"application/json": map[string]any{"schema": g.of(bodyType(rt.body), false)}}}
+			mediaType: map[string]any{"schema": g.of(bodyType(rt.body), false)}}}
 	}
 	success := map[string]any{"description": http.StatusText(rt.status)}
 	if rt.resp != nil {
@@ -182,8 +237,12 @@ func (a *api) operation(g *schemaGen, rt *route) map[string]any {
 		success["headers"] = headers
 	}
 	responses := map[string]any{strconv.Itoa(rt.status): success}
+	prefix := ""
+	if rt.oauth {
+		prefix = oauthResponsePrefix
+	}
 	for _, s := range a.errorStatuses(rt) {
-		responses[strconv.Itoa(s)] = map[string]any{"$ref": "#/components/responses/" + errorResponses[s]}
+		responses[strconv.Itoa(s)] = map[string]any{"$ref": "#/components/responses/" + prefix + errorResponses[s]}
 	}
 	op["responses"] = responses
 	return op
@@ -203,6 +262,13 @@ func bodyType(v any) reflect.Type {
 // shape plus its declared extras.
 func (a *api) errorStatuses(rt *route) []int {
 	s := []int{http.StatusBadRequest, http.StatusInternalServerError}
+	if rt.oauth {
+		// Client authentication, the body limit, the organization.
+		s = append(s, http.StatusUnauthorized, http.StatusRequestEntityTooLarge, http.StatusNotFound)
+		s = append(s, rt.errs...)
+		slices.Sort(s)
+		return slices.Compact(s)
+	}
 	switch {
 	case rt.open:
 	case a.surface == public:

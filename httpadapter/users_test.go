@@ -111,8 +111,8 @@ func TestCustomerUserList(t *testing.T) {
 		assert.Equal(t, []string{"bob@example.com"}, emails("/customer-users?authStatus=reset"))
 		assert.Equal(t, []string{"alice@example.com"}, emails("/customer-users?roleId="+h.adminRole.ID.String()))
 		assert.Equal(t, []string{"alice@example.com", "bob@example.com", "carol@example.com"}, emails("/customer-users?websiteId="+h.website.ID.String()))
-		assert.Equal(t, []string{"carol@example.com"}, emails("/customer-users?createdFrom="+url(h.clock.Now().Add(-time.Minute))))
-		assert.Equal(t, []string{"alice@example.com", "bob@example.com"}, emails("/customer-users?createdTo="+url(h.clock.Now().Add(-time.Minute))))
+		assert.Equal(t, []string{"carol@example.com"}, emails("/customer-users?createdFrom="+timeParam(h.clock.Now().Add(-time.Minute))))
+		assert.Equal(t, []string{"alice@example.com", "bob@example.com"}, emails("/customer-users?createdTo="+timeParam(h.clock.Now().Add(-time.Minute))))
 		assert.Equal(t, []string{"alice@example.com", "bob@example.com", "carol@example.com"}, emails("/customer-users?createdFrom=2026-01-15"))
 
 		first := h.bo(http.MethodGet, "/customer-users?limit=2", nil).expect(t, http.StatusOK).obj(t)
@@ -128,7 +128,7 @@ func TestCustomerUserList(t *testing.T) {
 	})
 }
 
-func url(t time.Time) string { return strings.ReplaceAll(t.Format(time.RFC3339), "+", "%2B") }
+func timeParam(t time.Time) string { return strings.ReplaceAll(t.Format(time.RFC3339), "+", "%2B") }
 
 func TestCustomerUserUpdate(t *testing.T) {
 	eachStorage(t, func(t *testing.T, h *harness) {

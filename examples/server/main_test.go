@@ -3,25 +3,338 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/b2bkit/customerusers/customeruser"
+	"github.com/b2bkit/customerusers/examples/internal/demo"
+	"github.com/b2bkit/customerusers/storage/postgres"
 )
 
-func TestDemoRuns(t *testing.T) {
-	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), &out))
-	s := out.String()
-	for _, want := range []string{
-		"ACME Holding", "ACME East", "ACME West",
-		"code=ADMINISTRATOR", "code=BUYER", "code=ANONYMOUS",
-		"admin@acme.example", "buyer@acme-east.example",
-		"Login as buyer@acme-east.example (any case): ok, login count 1",
-		"Login with a wrong password: unauthenticated",
-		"Alice (Administrator of ACME Holding)  edit  Bob's account: true",
-		"Bob (Buyer of ACME East)               edit  Bob's account: false",
-	} {
-		assert.Contains(t, s, want)
+func init() {
+	argon2 = customeruser.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+}
+
+// output collects what the server prints and lets a test wait for a line.
+type output struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+func newOutput() *output { return &output{changed: make(chan struct{})} }
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.buf.Write(p)
+	close(o.changed)
+	o.changed = make(chan struct{})
+	return len(p), nil
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// wait returns the first submatch of re once the output has it; the
+// deadline only keeps a broken server from hanging the test.
+func (o *output) wait(t *testing.T, re *regexp.Regexp) string {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		o.mu.Lock()
+		m := re.FindStringSubmatch(o.buf.String())
+		changed := o.changed
+		o.mu.Unlock()
+		if m != nil {
+			return m[len(m)-1]
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("no %s in the output:\n%s", re, o.String())
+		}
 	}
+}
+
+var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
+// server is a running demo server.
+type server struct {
+	t     *testing.T
+	base  string
+	out   *output
+	stop  context.CancelFunc
+	done  chan error
+	token string
+}
+
+func start(t *testing.T, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &server{t: t, out: newOutput(), stop: cancel, done: make(chan error, 1), token: "test-admin-token"}
+	go func() {
+		s.done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-admin-token", s.token}, args...), s.out)
+	}()
+	s.base = "http://" + s.out.wait(t, listening)
+	t.Cleanup(func() {
+		cancel()
+		<-s.done
+	})
+	return s
+}
+
+// shutdown cancels the server's context and requires a clean stop.
+func (s *server) shutdown() {
+	s.t.Helper()
+	s.stop()
+	require.NoError(s.t, <-s.done)
+	s.done <- nil // for the cleanup
+	assert.Contains(s.t, s.out.String(), "msg=stopped")
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   map[string]any
+}
+
+func (s *server) do(method, path, token, contentType, body string) answer {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
+	require.NoError(s.t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(s.t, err)
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(s.t, err)
+	a := answer{status: res.StatusCode, header: res.Header}
+	if len(raw) > 0 && strings.Contains(res.Header.Get("Content-Type"), "json") {
+		require.NoError(s.t, json.Unmarshal(raw, &a.body), "%s", raw)
+	}
+	return a
+}
+
+func (s *server) json(method, path, token string, body any) answer {
+	s.t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(s.t, err)
+	return s.do(method, path, token, "application/json", string(b))
+}
+
+func (s *server) login(email, password string) string {
+	s.t.Helper()
+	form := url.Values{"grant_type": {"password"}, "client_id": {demo.StorefrontClientID}, "username": {email}, "password": {password}}
+	a := s.do(http.MethodPost, "/api/oauth2/token", "", "application/x-www-form-urlencoded", form.Encode())
+	require.Equal(s.t, http.StatusOK, a.status, "%v", a.body)
+	return a.body["access_token"].(string)
+}
+
+// ids finds an id in the banner: the id= of the line naming what.
+func (s *server) id(what string) string {
+	s.t.Helper()
+	re := regexp.MustCompile(regexp.QuoteMeta(what) + `\s+.*?id=(\S+)`)
+	return s.out.wait(s.t, re)
+}
+
+func TestServerInMemory(t *testing.T) {
+	s := start(t)
+	banner := s.out.String()
+	for _, want := range []string{"/admin/api", "/api/account", "export ADMIN_TOKEN=test-admin-token", "storage: memory",
+		"ACME Holding", "ACME East", "ACME West", demo.AdminEmail, demo.BuyerEmail, demo.DemoPassword,
+		"client_id=storefront", "Terms of sale", "ACME Store", "ACME Outlet"} {
+		assert.Contains(t, banner, want)
+	}
+
+	// The back office: create a customer user, list, disable.
+	assert.Equal(t, http.StatusUnauthorized, s.json(http.MethodGet, "/admin/api/customer-users", "", nil).status)
+	east, buyerRole := s.id("ACME East"), s.id("Buyer")
+	a := s.json(http.MethodPost, "/admin/api/customer-users", s.token, map[string]any{"customerId": east, "email": "carol@acme-east.example",
+		"firstName": "Carol", "lastName": "Jones", "roleIds": []string{buyerRole}, "password": "Carol-Passw0rd"})
+	require.Equal(t, http.StatusCreated, a.status, "%v", a.body)
+	carol := a.body["id"].(string)
+	a = s.json(http.MethodGet, "/admin/api/customer-users?email=carol", s.token, nil)
+	require.Equal(t, http.StatusOK, a.status)
+	require.Len(t, a.body["items"], 1)
+
+	// The storefront with a password-grant token.
+	tok := s.login("carol@acme-east.example", "Carol-Passw0rd")
+	a = s.json(http.MethodGet, "/api/account/me", tok, nil)
+	require.Equal(t, http.StatusOK, a.status)
+	assert.Equal(t, "carol@acme-east.example", a.body["email"])
+	assert.Equal(t, http.StatusUnauthorized, s.json(http.MethodGet, "/api/account/me", s.token, nil).status, "the admin token is no storefront token")
+
+	a = s.json(http.MethodPost, "/admin/api/customer-users/"+carol+"/disable", s.token, nil)
+	require.Equal(t, http.StatusOK, a.status)
+	assert.Equal(t, false, a.body["enabled"])
+	assert.Equal(t, http.StatusUnauthorized, s.json(http.MethodGet, "/api/account/me", tok, nil).status, "disabled: the token died")
+
+	// Registration with the mandatory consent; the confirmation e-mail is
+	// delivered by the outbox dispatcher and logged with its link.
+	terms := s.id("Terms of sale")
+	a = s.json(http.MethodPost, "/api/register", "", map[string]any{"firstName": "Dana", "lastName": "Diaz", "email": "dana@example.com",
+		"password": "Dana-Passw0rd", "acceptedConsentIds": []string{terms}})
+	require.Equal(t, http.StatusAccepted, a.status, "%v", a.body)
+	token := s.out.wait(t, regexp.MustCompile(`msg="e-mail sent" to=dana@example.com subject="Confirm[^"]*" link="`+
+		regexp.QuoteMeta(s.base)+`/customer/user/confirm-email\?token=[^"]+" token=(\S+)`))
+	require.Equal(t, http.StatusNoContent, s.json(http.MethodPost, "/api/confirm-email", "", map[string]any{"token": token}).status)
+	s.login("dana@example.com", "Dana-Passw0rd")
+
+	// Requests are logged.
+	assert.Contains(t, s.out.String(), "msg=request method=POST path=/admin/api/customer-users status=201")
+	assert.NotContains(t, s.out.String(), "Carol-Passw0rd", "no body is logged")
+	s.shutdown()
+}
+
+// TestReadmeSession: the ids the README's curl session uses are the ones
+// the demo prints, and its commands use the documented mount points.
+func TestReadmeSession(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	s := start(t)
+	banner := s.out.String()
+	ids := regexp.MustCompile(`0190a0b0-[0-9a-f-]{27}`).FindAllString(string(readme), -1)
+	require.NotEmpty(t, ids, "the README's session names demo ids")
+	for _, id := range ids {
+		assert.Contains(t, banner, id, "README id %s is not what the demo prints", id)
+	}
+	for _, cmd := range []string{"go run ./examples/server", "go test -race ./...", "$ADMIN_TOKEN", "/admin/api/customer-users"} {
+		assert.Contains(t, string(readme), cmd)
+	}
+
+	// Run the session's commands as printed, against this server.
+	script := readmeSession(t, string(readme))
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("no curl to run the README's session with")
+	}
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", strings.ReplaceAll(script, "http://127.0.0.1:8080", s.base))
+	cmd.Env = append(os.Environ(), "ADMIN_TOKEN="+s.token)
+	got, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", got)
+	outputs := strings.Split(string(got), "\n----\n")
+	require.Len(t, outputs, 5, "%s", got)
+	assert.Contains(t, outputs[0], `"email":"carol@acme-east.example"`)
+	assert.Contains(t, outputs[1], `"email":"buyer@acme-east.example"`)
+	assert.Contains(t, outputs[1], `"email":"carol@acme-east.example"`)
+	assert.Contains(t, outputs[2], `"enabled":false`)
+	assert.Contains(t, outputs[3], `"email":"buyer@acme-east.example"`)
+	s.shutdown()
+}
+
+// readmeSession extracts the commands of the README's curl session (its
+// indented blocks that are not answers), each followed by a separator.
+func readmeSession(t *testing.T, readme string) string {
+	t.Helper()
+	start := strings.Index(readme, "### A curl session")
+	require.GreaterOrEqual(t, start, 0)
+	session := readme[start:]
+	if end := strings.Index(session[1:], "\n#"); end >= 0 {
+		session = session[:end+1]
+	}
+	var script []string
+	for _, block := range regexp.MustCompile(`(?:\n    .*)+`).FindAllString(session, -1) {
+		lines := strings.Split(strings.Trim(block, "\n"), "\n")
+		for i := range lines {
+			lines[i] = strings.TrimPrefix(lines[i], "    ")
+		}
+		if strings.HasPrefix(lines[0], "{") || strings.HasPrefix(lines[0], "export ADMIN_TOKEN=") {
+			continue // an answer, or the token the server printed
+		}
+		script = append(script, strings.Join(lines, "\n"), "echo; echo ----")
+	}
+	require.NotEmpty(t, script)
+	return strings.Join(script, "\n")
+}
+
+func TestServerFlags(t *testing.T) {
+	var out bytes.Buffer
+	assert.Error(t, run(context.Background(), []string{"-nope"}, &out))
+	assert.Error(t, run(context.Background(), []string{"extra"}, &out))
+	assert.Error(t, run(context.Background(), []string{"-addr", "256.0.0.1:x"}, &out))
+}
+
+// TestServerOnPostgres runs the server with -dsn on a fresh database: the
+// parts PostgreSQL stores work, the others are off and the server says so.
+func TestServerOnPostgres(t *testing.T) {
+	dsn := createDatabase(t)
+	s := start(t, "-dsn", dsn)
+	out := s.out.String()
+	assert.Contains(t, out, "storage: postgres")
+	assert.Contains(t, out, "not stored in PostgreSQL yet")
+	assert.Contains(t, out, "storefront   (off")
+
+	east, buyerRole := s.id("ACME East"), s.id("Buyer")
+	a := s.json(http.MethodPost, "/admin/api/customer-users", s.token, map[string]any{"customerId": east, "email": "carol@acme-east.example",
+		"firstName": "Carol", "lastName": "Jones", "roleIds": []string{buyerRole}, "password": "Carol-Passw0rd"})
+	require.Equal(t, http.StatusCreated, a.status, "%v", a.body)
+	a = s.json(http.MethodPost, "/admin/api/customer-users/"+a.body["id"].(string)+"/disable", s.token, nil)
+	require.Equal(t, http.StatusOK, a.status, "%v", a.body)
+	assert.Equal(t, http.StatusNotFound, s.json(http.MethodGet, "/api/account/me", "x", nil).status)
+	assert.Equal(t, http.StatusNotFound, s.do(http.MethodPost, "/api/oauth2/token", "", "application/x-www-form-urlencoded", "grant_type=password").status)
+	assert.Equal(t, http.StatusNotFound, s.json(http.MethodGet, "/admin/api/consents", s.token, nil).status)
+	// E-mails are logged when requested.
+	a = s.json(http.MethodPost, "/api/password/forgot", "", map[string]any{"email": demo.BuyerEmail})
+	require.Equal(t, http.StatusAccepted, a.status)
+	s.out.wait(t, regexp.MustCompile(`msg="e-mail sent" to=`+regexp.QuoteMeta(demo.BuyerEmail)+`.*token=(\S+)`))
+	s.shutdown()
+
+	// A second start finds the organization seeded and seeds nothing.
+	s = start(t, "-dsn", dsn)
+	a = s.json(http.MethodGet, "/admin/api/customers", s.token, nil)
+	require.Equal(t, http.StatusOK, a.status)
+	assert.Len(t, a.body["items"], 3)
+	s.shutdown()
+}
+
+// createDatabase creates an empty database for one test and drops it
+// afterwards. It skips when no server answers, unless CI=true.
+func createDatabase(t *testing.T) string {
+	t.Helper()
+	admin := os.Getenv("TEST_DATABASE_URL")
+	if admin == "" {
+		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, admin)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is required in CI: %v", err)
+		}
+		t.Skipf("no PostgreSQL at %s: %v", admin, err)
+	}
+	name := "cu_server_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	_, err = db.ExecContext(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, err := db.ExecContext(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", name))
+		assert.NoError(t, err)
+		db.Close()
+	})
+	u, err := url.Parse(admin)
+	require.NoError(t, err)
+	u.Path = "/" + name
+	return u.String()
 }

@@ -46,10 +46,11 @@ type benchWorld struct {
 	pool                *pgxpool.Pool
 	org, treeOrg        uuid.UUID
 	treeRoot, treeMid   uuid.UUID
-	roles               []uuid.UUID
-	customers           []uuid.UUID
-	sample              []uuid.UUID // random user ids
-	dropped             bool
+	sample              []uuid.UUID // random user ids of org
+	// createOrg is where BenchmarkCreateUser adds users, so that the
+	// other benchmarks always see the same data.
+	createOrg                    uuid.UUID
+	createRoles, createCustomers []uuid.UUID
 }
 
 var (
@@ -95,7 +96,7 @@ func seedWorld() (*benchWorld, error) {
 	}
 	defer admin.Close()
 	var complete bool
-	_ = admin.NewRaw("SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = 'bench_done')",
+	_ = admin.NewRaw("SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = 'bench_done_v2')",
 		benchSchema).Scan(ctx, &complete)
 	if !complete {
 		if _, err := admin.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+benchSchema+" CASCADE; CREATE SCHEMA "+benchSchema+
@@ -134,23 +135,26 @@ func seedWorld() (*benchWorld, error) {
 		if _, err := db.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
 			return nil, err
 		}
-		if _, err := db.ExecContext(ctx, "CREATE TABLE bench_done ()"); err != nil {
+		if _, err := db.ExecContext(ctx, "CREATE TABLE bench_done_v2 ()"); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(os.Stderr, "bench: seeded %s in %s\n", benchSchema, time.Since(start).Round(time.Second))
 	}
 	err = db.NewRaw("SELECT organization_id FROM customer_users LIMIT 1").Scan(ctx, &w.org)
 	if err == nil {
-		err = db.NewRaw("SELECT id FROM roles WHERE organization_id = ? ORDER BY code", w.org).Scan(ctx, &w.roles)
+		err = db.NewRaw("SELECT organization_id FROM roles WHERE code = 'CREATE_1'").Scan(ctx, &w.createOrg)
 	}
 	if err == nil {
-		err = db.NewRaw("SELECT id FROM customers WHERE organization_id = ? AND parent_id IS NOT NULL ORDER BY id", w.org).Scan(ctx, &w.customers)
+		err = db.NewRaw("SELECT id FROM roles WHERE organization_id = ? ORDER BY code", w.createOrg).Scan(ctx, &w.createRoles)
+	}
+	if err == nil {
+		err = db.NewRaw("SELECT id FROM customers WHERE organization_id = ? ORDER BY id", w.createOrg).Scan(ctx, &w.createCustomers)
 	}
 	if err == nil {
 		err = db.NewRaw("SELECT id FROM customer_users TABLESAMPLE SYSTEM (1) WHERE organization_id = ? LIMIT 1000", w.org).Scan(ctx, &w.sample)
 	}
 	if err == nil {
-		err = db.NewRaw("SELECT organization_id, id FROM customers WHERE organization_id <> ? AND parent_id IS NULL", w.org).Scan(ctx, &w.treeOrg, &w.treeRoot)
+		err = db.NewRaw("SELECT organization_id, id FROM customers WHERE name = 'Node 00000' AND parent_id IS NULL").Scan(ctx, &w.treeOrg, &w.treeRoot)
 	}
 	if err == nil {
 		// A node whose subtree holds about a tenth of the tree.
@@ -192,10 +196,44 @@ func seedUsers(ctx context.Context, db *bun.DB) error {
 			FROM customer_users u, (SELECT array_agg(id ORDER BY code) AS ids FROM roles WHERE organization_id = ?0) r,
 				generate_series(0, 1) k
 			WHERE u.organization_id = ?0`,
+		// The organization of BenchmarkCreateUser: 100 customers, 10 roles.
+		`INSERT INTO customers (organization_id, id, name, path, created_at, updated_at, version)
+			SELECT ?2, id, 'Buyer ' || i, ARRAY[id], now(), now(), 1
+			FROM (SELECT gen_random_uuid() AS id, i FROM generate_series(1, 100) i) s`,
+		`INSERT INTO roles (organization_id, id, code, label, created_at, updated_at, version)
+			SELECT ?2, gen_random_uuid(), 'CREATE_' || i, 'Create ' || i, now(), now(), 1 FROM generate_series(1, 10) i`,
 	}
-	for _, s := range stmts {
-		if _, err := db.ExecContext(ctx, s, org, root); err != nil {
-			return err
+	// Bulk loads build indexes faster afterwards: drop the secondary
+	// indexes of the big tables, load, and create them again.
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var defs []string
+	err = c.NewRaw(`SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()
+		AND tablename IN ('customer_users', 'customer_user_roles') AND indexname NOT LIKE '%pkey'`).Scan(ctx, &defs)
+	if err != nil {
+		return err
+	}
+	pre := []string{"SET maintenance_work_mem = '512MB'", "SET synchronous_commit = off"}
+	for _, d := range defs {
+		name := strings.Fields(d)[2]
+		if strings.Fields(d)[1] == "INDEX" {
+			pre = append(pre, "DROP INDEX "+name)
+		} else {
+			pre = append(pre, "DROP INDEX "+strings.Fields(d)[3])
+		}
+	}
+	createOrg := cu.NewID()
+	for _, q := range append(pre, stmts...) {
+		if _, err := c.ExecContext(ctx, q, org, root, createOrg); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	for _, d := range defs {
+		if _, err := c.ExecContext(ctx, d); err != nil {
+			return fmt.Errorf("%s: %w", d, err)
 		}
 	}
 	return nil
@@ -306,17 +344,22 @@ func rawUser(row pgx.Row, withKey bool) (customeruser.User, string, error) {
 }
 
 // BenchmarkGetUser reads a customer user with its roles (and addresses)
-// by id from 4 goroutines: the repository on each driver, and raw pgx
-// running the same statement with a cached prepared statement.
+// by id from 4 goroutines: the repository on each driver (and on pgx
+// without its statement cache), and raw pgx running the same statement
+// with a cached prepared statement.
 func BenchmarkGetUser(b *testing.B) {
 	w := benchSetup(b)
 	ctx := context.Background()
 	for _, d := range []struct {
-		name string
-		db   *bun.DB
-	}{{"bun-pgx", w.bunPGX}, {"bun-pgdriver", w.bunPGDriver}} {
+		name  string
+		store *Store
+	}{
+		{"bun-pgx", New(w.bunPGX)},
+		{"bun-pgx-unprepared", New(w.bunPGX, WithoutPreparedStatements())},
+		{"bun-pgdriver", New(w.bunPGDriver)},
+	} {
 		b.Run(d.name, func(b *testing.B) {
-			users := New(d.db).Users()
+			users := d.store.Users()
 			parallel4(b, func(i int64) error {
 				u, err := users.Get(ctx, w.org, w.sample[int(i)%len(w.sample)])
 				if err == nil && len(u.RoleIDs) != 2 {
@@ -344,9 +387,9 @@ func (w *benchWorld) newBenchUser(i int64) customeruser.User {
 	id := cu.NewID()
 	email := "new." + id.String() + "@example.com"
 	return customeruser.User{
-		ID: id, OrganizationID: w.org, CustomerID: w.customers[int(i)%len(w.customers)], Email: email, EmailKey: email,
-		FirstName: "New", LastName: "User " + strconv.FormatInt(i, 10), Enabled: true, Confirmed: true,
-		AuthStatus: customeruser.AuthActive, RoleIDs: []uuid.UUID{w.roles[0], w.roles[1+int(i)%9]},
+		ID: id, OrganizationID: w.createOrg, CustomerID: w.createCustomers[int(i)%len(w.createCustomers)], Email: email,
+		EmailKey: email, FirstName: "New", LastName: "User " + strconv.FormatInt(i, 10), Enabled: true, Confirmed: true,
+		AuthStatus: customeruser.AuthActive, RoleIDs: []uuid.UUID{w.createRoles[0], w.createRoles[1+int(i)%9]},
 		PasswordHash: "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
 		Addresses: []customeruser.Address{{
 			ID: cu.NewID(), FirstName: "New", LastName: "User", Street: "1 Main Street", City: "Springfield",

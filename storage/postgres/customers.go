@@ -112,7 +112,7 @@ func (r customerRepo) List(ctx context.Context, org uuid.UUID, f customeruser.Cu
 	if k.kind == timeKeyKind {
 		sql = "SELECT " + customerColumns + ", '' AS sort_key FROM customers c" + q.whereSQL() + k.orderSQL(pg.limit)
 	}
-	if err := r.s.idb(ctx).NewRaw(sql, q.args...).Scan(ctx, &rows); err != nil {
+	if err := r.s.fixedRows(ctx, &rows, dollar(sql), q.args...); err != nil {
 		return none, mapErr(err)
 	}
 	key := func(x customerRow) string { return x.SortKey }

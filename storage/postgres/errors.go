@@ -36,6 +36,7 @@ const (
 	sqlForeignKeyViolation  = "23503"
 	sqlRestrictViolation    = "23001"
 	sqlCheckViolation       = "23514"
+	sqlCardinalityViolation = "21000"
 	sqlSerializationFailure = "40001"
 	sqlDeadlockDetected     = "40P01"
 )
@@ -65,6 +66,9 @@ var uniqueErrors = map[string]func() error{
 	"one_time_tokens_pkey":        func() error { return cu.Conflict("the token already exists") },
 	"events_id_key":               func() error { return cu.Conflict("the event already exists") },
 	"login_attempts_pkey":         func() error { return cu.Conflict("the login attempt already exists") },
+	"customer_user_addresses_pkey": func() error {
+		return cu.FieldError("addresses", "unique", "Two addresses have the same id.")
+	},
 }
 
 // refErrors maps foreign keys to the error of a write whose reference is
@@ -144,6 +148,9 @@ func mapErrOp(err error, deleting bool) error {
 		if f := checkErrors[pe.constraint]; f != nil {
 			mapped = f()
 		}
+	case sqlCardinalityViolation:
+		// An upsert meeting the same key twice: two addresses with one id.
+		mapped = cu.FieldError("addresses", "unique", "Two addresses have the same id.")
 	case sqlSerializationFailure, sqlDeadlockDetected:
 		mapped = cu.Conflict("the change collided with a concurrent one; retry")
 	}

@@ -28,7 +28,8 @@ type eventRow struct {
 }
 
 // Append inserts the events in one statement, in the order given (their
-// seq follows it).
+// seq follows it). The statement of n events is prepared once per
+// connection, like the other fixed statements.
 func (r eventRepo) Append(ctx context.Context, events ...cu.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -50,7 +51,7 @@ func (r eventRepo) Append(ctx context.Context, events ...cu.Event) error {
 		s.add("(?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)", e.ID, e.OrganizationID, e.Type, e.SubjectType, e.SubjectID,
 			string(e.Actor.Kind), nullID(e.Actor.ID), e.OccurredAt, payload)
 	}
-	_, err := r.s.idb(ctx).NewRaw(s.b.String(), s.args...).Exec(ctx)
+	_, err := r.s.fixedExec(ctx, dollar(s.b.String()), s.args...)
 	return mapErr(err)
 }
 
@@ -79,8 +80,8 @@ func (r eventRepo) List(ctx context.Context, org uuid.UUID, f cu.EventFilter, p 
 		q.where("seq > ?", n)
 	}
 	var rows []eventRow
-	err = r.s.idb(ctx).NewRaw(`SELECT seq, id, organization_id, type, subject_type, subject_id, actor_kind, actor_id,
-		occurred_at, payload FROM events`+q.whereSQL()+k.orderSQL(pg.limit), q.args...).Scan(ctx, &rows)
+	err = r.s.fixedRows(ctx, &rows, dollar(`SELECT seq, id, organization_id, type, subject_type, subject_id, actor_kind,
+		actor_id, occurred_at, payload FROM events`+q.whereSQL()+k.orderSQL(pg.limit)), q.args...)
 	if err != nil {
 		return none, mapErr(err)
 	}

@@ -25,8 +25,8 @@ type tokenRow struct {
 }
 
 func (r tokenRepo) Create(ctx context.Context, t customeruser.Token) error {
-	_, err := r.s.idb(ctx).NewRaw(`INSERT INTO one_time_tokens (digest, organization_id, user_id, purpose, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, t.Hash, t.OrganizationID, t.UserID, string(t.Purpose), t.CreatedAt, t.ExpiresAt).Exec(ctx)
+	_, err := r.s.fixedExec(ctx, `INSERT INTO one_time_tokens (digest, organization_id, user_id, purpose, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, t.Hash, t.OrganizationID, t.UserID, string(t.Purpose), t.CreatedAt, t.ExpiresAt)
 	return mapErr(err)
 }
 
@@ -124,8 +124,8 @@ func (r attemptRepo) List(ctx context.Context, org, userID uuid.UUID, p cu.Page)
 		return none, err
 	}
 	var rows []attemptRow
-	err = r.s.idb(ctx).NewRaw(`SELECT id, organization_id, user_id, email, at, success, reason, source, ip, user_agent
-		FROM login_attempts`+q.whereSQL()+k.orderSQL(pg.limit), q.args...).Scan(ctx, &rows)
+	err = r.s.fixedRows(ctx, &rows, dollar(`SELECT id, organization_id, user_id, email, at, success, reason, source, ip,
+		user_agent FROM login_attempts`+q.whereSQL()+k.orderSQL(pg.limit)), q.args...)
 	if err != nil {
 		return none, mapErr(err)
 	}

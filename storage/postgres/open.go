@@ -47,10 +47,12 @@ func WithDriver(d Driver) Option { return func(c *openConfig) { c.driver = d } }
 // reconnect.
 func WithMaxConns(n int) Option { return func(c *openConfig) { c.maxConns = n } }
 
-// WithSearchPath sets the search_path of every connection, for instance
-// "customerusers" to keep the library's tables in their own schema (the
-// schema must exist). pg_trgm's operator classes must be reachable too:
-// add the schema the extension lives in ("customerusers, public").
+// WithSearchPath sets the search_path of every connection: a
+// comma-separated list of plain schema names, for instance
+// "customerusers, public" to keep the library's tables in a schema of
+// their own (which must exist; Migrate creates the tables in the first
+// one). pg_trgm's operator classes must be reachable too, hence the
+// schema the extension lives in (public by default).
 func WithSearchPath(path string) Option { return func(c *openConfig) { c.searchPath = path } }
 
 // Open connects to PostgreSQL and returns a Bun database with the
@@ -69,9 +71,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*bun.DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("postgres: parse dsn: %w", err)
 		}
-		// Bun interpolates arguments into the SQL text, so every query
-		// reaches the driver without parameters; pgx's default mode would
-		// prepare (and cache) each distinct text.
+		// Bun interpolates arguments into the SQL text, so its queries
+		// reach the driver without parameters: pgx's default mode would
+		// prepare (and cache) each distinct text. The Store asks for the
+		// statement cache explicitly for its fixed statements.
 		pc.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 		if cfg.searchPath != "" {
 			if _, err := setSearchPath(cfg.searchPath); err != nil {

@@ -9,8 +9,10 @@ import (
 	cu "github.com/b2bkit/customerusers"
 )
 
-// query accumulates the conditions and arguments of a list query. Its
-// arguments use Bun's ? placeholders, in the order they appear in the SQL.
+// query accumulates the conditions and arguments of a list query. The
+// conditions use plain ? placeholders (never ?0), in the order of their
+// arguments; dollar numbers them for PostgreSQL, so that the statement of
+// each filter combination is prepared once per connection.
 type query struct {
 	conds []string
 	args  []any

@@ -115,6 +115,16 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// TestContractTextPath runs the suite again on Bun's pgdriver, where the
+// fixed statements go as text with client-side arguments instead of
+// pgx's cached prepared statements.
+func TestContractTextPath(t *testing.T) {
+	admin(t)
+	storagetest.Run(t, func(t *testing.T) storagetest.Repos {
+		return repos(postgres.New(openDB(t, postgres.WithDriver(postgres.DriverPGDriver))))
+	})
+}
+
 // TestMigrateIdempotent: a second Migrate, or several at once, apply
 // nothing more and fail nowhere.
 func TestMigrateIdempotent(t *testing.T) {

@@ -120,7 +120,7 @@ func (r roleRepo) List(ctx context.Context, org uuid.UUID, f role.Filter, p cu.P
 	}
 	var rows []roleRow
 	sql := "SELECT " + roleColumns + ", " + k.expr + " AS sort_key FROM roles r" + q.whereSQL() + k.orderSQL(pg.limit)
-	if err := r.s.idb(ctx).NewRaw(sql, q.args...).Scan(ctx, &rows); err != nil {
+	if err := r.s.fixedRows(ctx, &rows, dollar(sql), q.args...); err != nil {
 		return cu.PageOf[role.Role]{}, mapErr(err)
 	}
 	return cut(rows, pg, func(x roleRow) string { return x.SortKey }, func(x roleRow) uuid.UUID { return x.ID },

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
 	cu "github.com/b2bkit/customerusers"
@@ -17,48 +18,43 @@ import (
 )
 
 // Store holds the repositories of the library on one Bun database. It is
-// safe for concurrent use.
+// safe for concurrent use and keeps no state besides the database handle.
 //
 // Dynamic queries (lists with their filters) are built with Bun and sent
 // as text. The fixed statements of the hot paths (reads by id or e-mail,
-// the subtree, creating and updating users, consuming tokens) run as
-// server-side prepared statements, parsed and planned once per
-// connection: PostgreSQL spends more time planning them than running
-// them (see BENCHMARKS.md). WithoutPreparedStatements turns that off, for
-// a connection pooler in transaction mode that does not support them.
+// the subtree, creating and updating users, consuming tokens, login
+// attempts) are sent with their arguments apart; on the pgx driver they
+// are prepared and cached per connection (pgx's statement cache), so
+// PostgreSQL parses and plans them once per connection instead of on every
+// call, which costs more than running them (see BENCHMARKS.md).
+// WithoutPreparedStatements turns the cache off, for a connection pooler
+// in transaction mode that does not support prepared statements.
 type Store struct {
-	db        *bun.DB
-	noPrepare bool
-	stmts     sync.Map // SQL text → *sql.Stmt
+	db *bun.DB
+	// cacheStmts: the fixed statements use pgx's statement cache.
+	cacheStmts bool
 }
 
 // StoreOption configures New.
-type StoreOption func(*Store)
+type StoreOption func(*storeConfig)
 
-// WithoutPreparedStatements sends every statement as text, with its
-// arguments, instead of preparing the fixed ones (for PgBouncer in
-// transaction mode before version 1.21, say).
-func WithoutPreparedStatements() StoreOption { return func(s *Store) { s.noPrepare = true } }
+type storeConfig struct{ noPrepare bool }
+
+// WithoutPreparedStatements sends every statement without preparing it
+// (for PgBouncer in transaction mode before version 1.21, say).
+func WithoutPreparedStatements() StoreOption {
+	return func(c *storeConfig) { c.noPrepare = true }
+}
 
 // New returns a Store on db, a Bun database with the PostgreSQL dialect
 // (see Open) whose schema is up to date (see Migrate).
 func New(db *bun.DB, opts ...StoreOption) *Store {
-	s := &Store{db: db}
+	var cfg storeConfig
 	for _, o := range opts {
-		o(s)
+		o(&cfg)
 	}
-	return s
-}
-
-// Close releases the prepared statements of the store (not the database).
-func (s *Store) Close() error {
-	var errs []error
-	s.stmts.Range(func(k, v any) bool {
-		errs = append(errs, v.(*sql.Stmt).Close())
-		s.stmts.Delete(k)
-		return true
-	})
-	return errors.Join(errs...)
+	_, isPGX := db.DB.Driver().(*stdlib.Driver)
+	return &Store{db: db, cacheStmts: isPGX && !cfg.noPrepare}
 }
 
 // DB returns the database the store works on.
@@ -173,61 +169,37 @@ func scanOne(ctx context.Context, db bun.IDB, dest []any, query string, args ...
 // (Holders.Unassign and Replace bump UpdatedAt).
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// stmt returns the prepared statement of query (PostgreSQL $n
-// placeholders), preparing it on first use; database/sql prepares it again
-// on each connection that runs it.
-func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := s.stmts.Load(query); ok {
-		return st.(*sql.Stmt), nil
-	}
-	st, err := s.db.DB.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
-		_ = st.Close()
-		return prev.(*sql.Stmt), nil
-	}
-	return st, nil
+// conn is the database/sql handle of ctx: its transaction, or the pool.
+type conn interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// fixedQuery runs a fixed statement (PostgreSQL $n placeholders) in the
-// transaction of ctx, if any: prepared, or as text with its arguments.
+func (s *Store) conn(ctx context.Context) conn {
+	if t := s.txFrom(ctx); t != nil {
+		return t.tx.Tx
+	}
+	return s.db.DB
+}
+
+// fixedArgs puts pgx's cached-statement mode before the arguments when
+// the store uses it.
+func (s *Store) fixedArgs(args []any) []any {
+	if !s.cacheStmts {
+		return args
+	}
+	return append([]any{pgx.QueryExecModeCacheStatement}, args...)
+}
+
+// fixedQuery runs a fixed statement (PostgreSQL $n placeholders, its
+// arguments passed apart) in the transaction of ctx, if any.
 func (s *Store) fixedQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	t := s.txFrom(ctx)
-	if s.noPrepare {
-		if t != nil {
-			return t.tx.Tx.QueryContext(ctx, query, args...)
-		}
-		return s.db.DB.QueryContext(ctx, query, args...)
-	}
-	st, err := s.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if t != nil {
-		st = t.tx.Tx.StmtContext(ctx, st)
-	}
-	return st.QueryContext(ctx, args...)
+	return s.conn(ctx).QueryContext(ctx, query, s.fixedArgs(args)...)
 }
 
 // fixedExec runs a fixed statement that returns no rows.
 func (s *Store) fixedExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	t := s.txFrom(ctx)
-	if s.noPrepare {
-		if t != nil {
-			return t.tx.Tx.ExecContext(ctx, query, args...)
-		}
-		return s.db.DB.ExecContext(ctx, query, args...)
-	}
-	st, err := s.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if t != nil {
-		st = t.tx.Tx.StmtContext(ctx, st)
-	}
-	return st.ExecContext(ctx, args...)
+	return s.conn(ctx).ExecContext(ctx, query, s.fixedArgs(args)...)
 }
 
 // fixedRow runs a fixed statement and scans its first row into dest (a

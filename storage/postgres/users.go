@@ -183,7 +183,7 @@ func (r userRepo) List(ctx context.Context, org uuid.UUID, f customeruser.UserFi
 		return none, err
 	}
 	var rows []userRow
-	if err := r.s.idb(ctx).NewRaw(sql, args...).Scan(ctx, &rows); err != nil {
+	if err := r.s.fixedRows(ctx, &rows, dollar(sql), args...); err != nil {
 		return none, mapErr(err)
 	}
 	key := func(x userRow) string { return x.SortKey }
