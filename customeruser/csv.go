@@ -110,6 +110,10 @@ func (r *csvReader) Read() (record []string, line int, err error) {
 		// An unquoted field; c is its first byte unless the input ended.
 		for {
 			if err == io.EOF {
+				// A CR ending the file ends the line, as encoding/csv reads it.
+				if n := len(r.buf); n > fieldStart && r.buf[n-1] == '\r' {
+					r.buf = r.buf[:n-1]
+				}
 				r.ends = append(r.ends, len(r.buf))
 				return r.record(), line, nil
 			}

@@ -59,8 +59,9 @@ func FuzzReadUsersCSV(f *testing.F) {
 		}
 		if len(good) > 0 {
 			var b bytes.Buffer
+			// LF line ends: with CRLF, encoding/csv drops a lone CR inside a
+			// field, which the reader keeps.
 			w := csv.NewWriter(&b)
-			w.UseCRLF = true
 			require.NoError(t, w.WriteAll(good))
 			again, err := customeruser.ReadCSVForTest(&b, 0)
 			require.NoError(t, err)

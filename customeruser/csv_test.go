@@ -27,6 +27,7 @@ func TestCSVReader(t *testing.T) {
 		{"quoted empty and trailing", `"",""` + "\n", []rec{{Line: 1, Fields: []string{"", ""}}}},
 		{"spaces kept", " a , b \n", []rec{{Line: 1, Fields: []string{" a ", " b "}}}},
 		{"lone CR inside a field is data", "a\rb,c\n", []rec{{Line: 1, Fields: []string{"a\rb", "c"}}}},
+		{"CR ending the file ends the line", "a,b\r", []rec{{Line: 1, Fields: []string{"a", "b"}}}},
 		{"bare quote: error, then the next line", "a,b\"c,d\ne,f\n", []rec{
 			{Line: 1, Column: 1, Err: `A quote inside a field needs the whole field in quotes, with the quote doubled ("").`},
 			{Line: 2, Fields: []string{"e", "f"}},

@@ -64,8 +64,9 @@ const (
 	// region, stored as "FL" when its country prefix matches the address's
 	// country. Exports write the region to ColState.
 	ColStateCombined = "State Combined code"
-	// ColOwnerUsername is accepted and ignored on import (Oro's template
-	// has it; here an address belongs to its customer user only).
+	// ColOwnerUsername is accepted and ignored by both imports (Oro's
+	// files carry it; the back-office users are the host's, known here by
+	// id only).
 	ColOwnerUsername = "Owner Username"
 )
 
@@ -268,8 +269,10 @@ func (l *exportLookups) load(ctx context.Context, users []User) error {
 // addresses (see ExportAddresses), sales representatives and login data
 // are never exported. Users are read page by page in keyset order and
 // written as they come, so memory does not grow with the number of rows.
-// On an error the file written so far is incomplete; the report counts
-// what was written.
+// An error before the first page is read (bad options, actor or filter)
+// leaves w untouched, so that an HTTP handler can still answer with an
+// error status; a later error leaves the file incomplete, and the report
+// counts what was written.
 func (s *Service) ExportUsers(ctx context.Context, actor cu.Actor, f UserFilter, w io.Writer, opts ExportOptions) (ExportReport, error) {
 	start := s.now()
 	var rep ExportReport
@@ -287,12 +290,18 @@ func (s *Service) ExportUsers(ctx context.Context, actor cu.Actor, f UserFilter,
 	rep.RoleColumns = n
 	cw := newCSVWriter(w)
 	header := userHeader(n)
-	if err := cw.Write(header); err != nil {
-		return rep, cu.Internal(err)
-	}
 	look := s.newExportLookups(actor.OrganizationID)
 	rec := make([]string, len(header))
+	first := true
 	err = s.exportPages(ctx, actor, f, o, func(users []User) error {
+		if first {
+			// The header goes out with the first page, so that an error
+			// reading it leaves w untouched.
+			first = false
+			if err := cw.Write(header); err != nil {
+				return cu.Internal(err)
+			}
+		}
 		if err := look.load(ctx, users); err != nil {
 			return err
 		}
@@ -367,11 +376,16 @@ func (s *Service) ExportAddresses(ctx context.Context, actor cu.Actor, f UserFil
 		return rep, err
 	}
 	cw := newCSVWriter(w)
-	if err := cw.Write(addressColumns); err != nil {
-		return rep, cu.Internal(err)
-	}
 	rec := make([]string, len(addressColumns))
+	first := true
 	err = s.exportPages(ctx, actor, f, o, func(users []User) error {
+		if first {
+			// With the first page, as in ExportUsers.
+			first = false
+			if err := cw.Write(addressColumns); err != nil {
+				return cu.Internal(err)
+			}
+		}
 		for _, u := range users {
 			rep.Users++
 			for _, a := range u.Addresses {

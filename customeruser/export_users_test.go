@@ -145,6 +145,15 @@ func TestExportUsersRoleColumns(t *testing.T) {
 		assert.Equal(t, "too_few", v.Rule)
 		assert.Contains(t, v.Message, two.ID.String())
 	})
+	t.Run("an error before the first page writes nothing", func(t *testing.T) {
+		var b bytes.Buffer
+		_, err := h.svc.ExportUsers(h.ctx, h.admin, customeruser.UserFilter{}, &b, customeruser.ExportOptions{RoleColumns: 2, Sort: cu.Sort{Field: "password"}})
+		assert.ErrorIs(t, err, cu.ErrInvalid)
+		assert.Zero(t, b.Len())
+		_, err = h.svc.ExportAddresses(h.ctx, h.admin, customeruser.UserFilter{}, &b, customeruser.ExportOptions{Sort: cu.Sort{Field: "password"}})
+		assert.ErrorIs(t, err, cu.ErrInvalid)
+		assert.Zero(t, b.Len())
+	})
 	t.Run("bad options", func(t *testing.T) {
 		for _, o := range []customeruser.ExportOptions{{PageSize: -1}, {PageSize: cu.MaxPageLimit + 1}, {RoleColumns: -1}} {
 			_, err := h.svc.ExportUsers(h.ctx, h.admin, customeruser.UserFilter{}, &bytes.Buffer{}, o)

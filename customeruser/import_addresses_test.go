@@ -127,6 +127,8 @@ func TestImportAddressesBadInputs(t *testing.T) {
 		field, rule string
 	}{
 		{"no such user", []string{newAddr("ghost@acme.test", "DE")}, 2, "Email Address", "not_found"},
+		{"no user named", []string{newAddr("", "DE")}, 2, "Email Address", "required"},
+		{"no user with this id", []string{impAddr("", "New", "Acme", "", "", "1 St", "1", "X", "", "DE", "", "", uuid.NewString())}, 2, "Customer User ID", "not_found"},
 		{"user id not an id", []string{impAddr("", "", "", "", "", "", "", "", "", "", "", "", "u-1")}, 2, "Customer User ID", "format"},
 		{"bad country", []string{newAddr("u@acme.test", "XX")}, 2, "Country ISO2 code", "country"},
 		{"street required", []string{impAddr("", "New", "Acme", "", "", "", "1", "X", "", "DE", "", "", "", "u@acme.test")}, 2, "Street", "required"},

@@ -104,7 +104,7 @@ func importHeader(h []string, known []string, extra func(folded string) (string,
 // column must be a known one (case and spacing aside), none twice, and ID
 // or Email Address must be there to match users.
 func parseUserHeader(h []string) (*userColumns, error) {
-	known := slices.Concat(userColumnsBefore, userColumnsAfter)
+	known := slices.Concat(userColumnsBefore, userColumnsAfter, []string{ColOwnerUsername})
 	at, names, v := importHeader(h, known, func(folded string) (string, bool) {
 		if n, ok := parseRoleColumn(folded); ok {
 			return RoleColumn(n), true
@@ -699,8 +699,9 @@ func (im *userImport) apply(ctx context.Context, ops []*importOp) error {
 // ImportUsers adds and updates customer users from a CSV file in the
 // format of ExportUsers (SPEC §7), UTF-8 with or without a byte-order mark.
 //
-// The header must name known columns only (case and spacing aside), each
-// once, and include ID or Email Address; otherwise nothing is read and the
+// The header must name known columns only (case and spacing aside; Oro's
+// informational Owner Username is accepted and ignored), each once, and
+// include ID or Email Address; otherwise nothing is read and the
 // error is invalid with a violation on the column as written (rule
 // unknown_column, duplicate_column or required_column), or on "file" for an
 // empty or malformed header. Any subset of columns works: a file of just

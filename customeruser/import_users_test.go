@@ -162,8 +162,8 @@ func TestImportUsersPartialFiles(t *testing.T) {
 	}
 
 	// Matched by e-mail (case aside), a customer by name, one column.
-	rep = h.importUsers(customeruser.ModeSkipInvalid, impFile("email address , customer NAME,Last Name",
-		"A@ACME.TEST,  acme ,Smith"))
+	rep = h.importUsers(customeruser.ModeSkipInvalid, impFile("email address , customer NAME,Last Name,Owner Username",
+		"A@ACME.TEST,  acme ,Smith,admin"))
 	require.Empty(t, rep.RowErrors)
 	assert.Equal(t, 1, rep.Updated)
 	got := h.userByEmail("a@acme.test")

@@ -235,12 +235,12 @@ func (r customerRepo) move(ctx context.Context, c customeruser.Customer, expecte
 
 func (r customerRepo) Delete(ctx context.Context, org, id uuid.UUID) error {
 	res, err := r.s.idb(ctx).NewRaw("DELETE FROM customers WHERE organization_id = ? AND id = ?", org, id).Exec(ctx)
-	return deleted(res, mapDeleteErr(err), "customer", id)
+	return affected(res, mapDeleteErr(err), "customer", id)
 }
 
-// deleted turns the outcome of a delete into its error: no row is
-// cu.ErrNotFound.
-func deleted(res sql.Result, err error, what string, id uuid.UUID) error {
+// affected turns the outcome of a delete or update by id into its error:
+// no row is cu.ErrNotFound.
+func affected(res sql.Result, err error, what string, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"slices"
 	"sync"
@@ -56,13 +57,21 @@ func admin(t testing.TB) *bun.DB {
 		_, adminErr = adminDB.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
 	})
 	if adminErr != nil {
-		msg := fmt.Sprintf("PostgreSQL is not usable at %s (set TEST_DATABASE_URL to a server where the tests may create schemas): %v", testDSN(), adminErr)
+		msg := fmt.Sprintf("PostgreSQL is not usable at %s (set TEST_DATABASE_URL to a server where the tests may create schemas): %v", redacted(testDSN()), adminErr)
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
 	}
 	return adminDB
+}
+
+// redacted hides the password of a DSN URL.
+func redacted(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsn
 }
 
 // freshSchema creates an empty schema dropped (with everything in it) when

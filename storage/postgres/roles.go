@@ -127,8 +127,8 @@ func (r roleRepo) List(ctx context.Context, org uuid.UUID, f role.Filter, p cu.P
 		func(x roleRow) (role.Role, error) { return x.role(), nil })
 }
 
-// roleArgs are the arguments of the writable columns, in roleWriteColumns
-// order.
+// roleArgs are the arguments of the writable columns: code, label,
+// customer_id, self_managed, public, grants, capabilities, updated_at.
 func roleArgs(x role.Role) ([]any, error) {
 	grants := x.Grants
 	if grants == nil {
@@ -193,5 +193,5 @@ func versioned(err error, updated, found bool, what string, id uuid.UUID) error 
 
 func (r roleRepo) Delete(ctx context.Context, org, id uuid.UUID) error {
 	res, err := r.s.idb(ctx).NewRaw("DELETE FROM roles WHERE organization_id = ? AND id = ?", org, id).Exec(ctx)
-	return deleted(res, mapDeleteErr(err), "role", id)
+	return affected(res, mapDeleteErr(err), "role", id)
 }

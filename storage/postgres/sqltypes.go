@@ -93,8 +93,7 @@ func nullTime(t *time.Time) any {
 }
 
 // jsonArg marshals v for a jsonb parameter (cast with ::jsonb in the
-// query); a nil map or slice becomes NULL when nullable, else the empty
-// value given.
+// query).
 func jsonArg(v any) (string, error) {
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -475,14 +475,14 @@ func (r userRepo) Touch(ctx context.Context, u customeruser.User) error {
 	res, err := r.s.fixedExec(ctx, `UPDATE customer_users SET last_login_at = $1, login_count = $2, password_hash = $3
 		WHERE organization_id = $4 AND id = $5`,
 		nullTime(u.LastLoginAt), u.LoginCount, u.PasswordHash, u.OrganizationID, u.ID)
-	return deleted(res, mapErr(err), "customer user", u.ID)
+	return affected(res, mapErr(err), "customer user", u.ID)
 }
 
 // Delete removes the user; its role links, addresses and tokens go with it
 // (ON DELETE CASCADE).
 func (r userRepo) Delete(ctx context.Context, org, id uuid.UUID) error {
 	res, err := r.s.idb(ctx).NewRaw("DELETE FROM customer_users WHERE organization_id = ? AND id = ?", org, id).Exec(ctx)
-	return deleted(res, mapDeleteErr(err), "customer user", id)
+	return affected(res, mapDeleteErr(err), "customer user", id)
 }
 
 func (r userRepo) CountByCustomer(ctx context.Context, org, customerID uuid.UUID) (int, error) {
