@@ -9,12 +9,12 @@ import "net/http"
 // routes, checked by the same tests.
 
 // NewBackOffice returns the back-office API: customers, customer users
-// (with their addresses, actions, history, related records and permission
-// explanations) and roles, for back-office users of the organization that
-// Config.Authenticate names; with Config.Consents, consent definitions and
-// the consent state of each customer user; with Config.OAuth, the OAuth
-// applications of customer users. It serves its OpenAPI document at
-// GET /openapi.json. It panics when Config.Users, Config.Roles or
+// (with their addresses, actions, history, related records, permission
+// explanations, and CSV export, import and templates) and roles, for
+// back-office users of the organization that Config.Authenticate names;
+// with Config.Consents, consent definitions and the consent state of each
+// customer user; with Config.OAuth, the OAuth applications of customer
+// users. It serves its OpenAPI document at GET /openapi.json. It panics when Config.Users, Config.Roles or
 // Config.Authenticate is missing.
 func NewBackOffice(cfg Config) http.Handler {
 	cfg.require("Users", cfg.Users != nil)
@@ -25,6 +25,7 @@ func NewBackOffice(cfg Config) http.Handler {
 	a.routes = append(a.routes, a.userRoutes("/customer-users", "Customer users", func() userPatcher { return &userPatchIn{} })...)
 	a.routes = append(a.routes, a.addressRoutes("/customer-users/{id}", "addressId", "Customer users", pathID)...)
 	a.routes = append(a.routes, a.viewRoutes("Customer users")...)
+	a.routes = append(a.routes, a.importExportRoutes()...)
 	a.routes = append(a.routes, a.roleRoutes()...)
 	if cfg.Consents != nil {
 		a.routes = append(a.routes, a.consentDefinitionRoutes()...)

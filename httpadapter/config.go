@@ -17,6 +17,14 @@ import (
 // is zero: 1 MiB.
 const DefaultMaxBodyBytes = 1 << 20
 
+// DefaultMaxImportBytes is the CSV import body limit when
+// Config.MaxImportBytes is zero: 100 MiB.
+const DefaultMaxImportBytes = 100 << 20
+
+// DefaultImportMemoryBytes is how much of a CSV import body is held in
+// memory when Config.ImportMemoryBytes is zero: 8 MiB.
+const DefaultImportMemoryBytes = 8 << 20
+
 // Config wires the handlers to the host's services and policies. One
 // Config may build all three handler sets; each constructor checks the
 // fields it needs and panics when one is missing, as a programming error
@@ -70,6 +78,15 @@ type Config struct {
 	// MaxBodyBytes limits request bodies (413 beyond it); 0 means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxImportBytes limits the CSV bodies of the back office's import
+	// routes (413 beyond it), apart from MaxBodyBytes since files are far
+	// larger than JSON bodies; 0 means DefaultMaxImportBytes.
+	MaxImportBytes int64
+	// ImportMemoryBytes is how much of an import body is held in memory:
+	// bodies are read to the end before the import starts, and the part
+	// beyond this goes to a temporary file of os.TempDir, removed
+	// afterwards; 0 means DefaultImportMemoryBytes.
+	ImportMemoryBytes int64
 	// Logger receives internal errors (never request bodies, passwords or
 	// tokens); nil discards.
 	Logger *slog.Logger

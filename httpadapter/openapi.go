@@ -70,6 +70,8 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[oauthapp.TokenResponse]():   "TokenResponse",
 	reflect.TypeFor[oauthapp.Introspection]():   "Introspection",
 	reflect.TypeFor[oauthErrorOut]():            "OAuthError",
+	reflect.TypeFor[importReportOut]():          "ImportReport",
+	reflect.TypeFor[importRowErrorOut]():        "ImportRowError",
 }
 
 // oauthResponsePrefix names the shared error answers of the OAuth
@@ -214,7 +216,10 @@ func (a *api) operation(g *schemaGen, rt *route) map[string]any {
 	if len(params) > 0 {
 		op["parameters"] = params
 	}
-	if rt.body != nil {
+	if f, ok := rt.body.(csvFile); ok {
+		op["requestBody"] = map[string]any{"required": true, "description": f.doc, "content": map[string]any{
+			"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}}
+	} else if rt.body != nil {
 		mediaType := "application/json"
 		if rt.oauth {
 			mediaType = FormContentType
@@ -223,10 +228,15 @@ func (a *api) operation(g *schemaGen, rt *route) map[string]any {
 			mediaType: map[string]any{"schema": g.of(bodyType(rt.body), false)}}}
 	}
 	success := map[string]any{"description": http.StatusText(rt.status)}
-	if rt.resp != nil {
+	headers := map[string]any{}
+	if f, ok := rt.resp.(csvFile); ok {
+		success["description"] = f.doc
+		success["content"] = map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}
+		headers["Content-Disposition"] = map[string]any{"description": "attachment, with the file name.",
+			"schema": map[string]any{"type": "string"}}
+	} else if rt.resp != nil {
 		success["content"] = map[string]any{"application/json": map[string]any{"schema": g.of(bodyType(rt.resp), true)}}
 	}
-	headers := map[string]any{}
 	if rt.etag {
 		headers["ETag"] = map[string]any{"description": "The entity's version, quoted.", "schema": map[string]any{"type": "string"}}
 	}

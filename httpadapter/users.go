@@ -104,14 +104,19 @@ func (a *api) userViews(c *call, users []customeruser.User) ([]userOut, error) {
 	return out, nil
 }
 
-func (a *api) listUsers(c *call) error {
-	f := customeruser.UserFilter{
+// userListFilter reads the filters of userListParams (the list and the
+// CSV exports).
+func (c *call) userListFilter() customeruser.UserFilter {
+	return customeruser.UserFilter{
 		CustomerID: c.qUUID("customerId"), SubtreeOf: c.qUUID("subtreeOf"), Email: c.qString("email"),
 		Name: c.qString("name"), Q: c.qString("q"), Enabled: c.qBool("enabled"), Confirmed: c.qBool("confirmed"),
 		Guest: c.qBool("guest"), AuthStatus: customeruser.AuthStatus(c.qString("authStatus")), RoleID: c.qUUID("roleId"),
 		WebsiteID: c.qUUID("websiteId"), CreatedFrom: c.qTime("createdFrom"), CreatedTo: c.qTime("createdTo"),
 	}
-	page, err := a.cfg.Users.ListUsers(c.ctx(), c.actor, f, c.page())
+}
+
+func (a *api) listUsers(c *call) error {
+	page, err := a.cfg.Users.ListUsers(c.ctx(), c.actor, c.userListFilter(), c.page())
 	if err != nil {
 		return err
 	}
