@@ -28,12 +28,20 @@ func prefixOf(path string) string {
 func findOperation(doc map[string]any, method, rel string) (map[string]any, string) {
 	paths, _ := doc["paths"].(map[string]any)
 	segs := strings.Split(rel, "/")
+	m := strings.ToLower(method)
+	if m == "head" {
+		m = "get"
+	}
+	// Like the ServeMux and OpenAPI, prefer the most specific template: the
+	// one with the most literal segments among those that match.
+	var best map[string]any
+	bestTmpl, bestLiterals := "", -1
 	for tmpl, item := range paths {
 		ts := strings.Split(tmpl, "/")
 		if len(ts) != len(segs) {
 			continue
 		}
-		match := true
+		match, literals := true, 0
 		for i := range ts {
 			if strings.HasPrefix(ts[i], "{") {
 				if segs[i] == "" {
@@ -45,19 +53,16 @@ func findOperation(doc map[string]any, method, rel string) (map[string]any, stri
 				match = false
 				break
 			}
+			literals++
 		}
-		if !match {
+		if !match || literals <= bestLiterals {
 			continue
 		}
-		m := strings.ToLower(method)
-		if m == "head" {
-			m = "get"
-		}
 		if op, ok := item.(map[string]any)[m].(map[string]any); ok {
-			return op, tmpl
+			best, bestTmpl, bestLiterals = op, tmpl, literals
 		}
 	}
-	return nil, ""
+	return best, bestTmpl
 }
 
 // checkAgainstDoc checks that an answer is documented: its status is among
