@@ -96,10 +96,19 @@
 // is [ProblemTypeBase] followed by a code. Library error codes map to
 // statuses: invalid 422 (with field errors), not_found 404, conflict 409,
 // stale 412, forbidden 403, unauthenticated 401, rate_limited 429 (with
-// Retry-After when the error's RetryAfter is set), internal 500 (details are logged, never answered). Malformed JSON,
-// unknown fields, trailing data, unknown query parameters and malformed ids
-// are 400; bodies over Config.MaxBodyBytes (1 MiB by default) are 413.
-// Another organization's ids are not found.
+// Retry-After when the error's RetryAfter is set), internal 500 (details
+// are logged, never answered). Malformed JSON, unknown fields, trailing
+// data, unknown query parameters and malformed ids are 400; JSON bodies over
+// Config.MaxBodyBytes (1 MiB by default) are 413. Another organization's ids
+// are not found.
+//
+// The back office also streams CSV exports of customer users and their
+// addresses (GET /customer-users/export, /customer-users/export/addresses)
+// and takes CSV imports (POST /customer-users/import and
+// /customer-users/import/addresses, ?mode=validate|skip-invalid|all-or-nothing)
+// whose bodies have their own limit, Config.MaxImportBytes (100 MiB by
+// default); an import body is read whole (spilling to a temporary file past
+// Config.ImportMemoryBytes) before the import starts.
 //
 // Lists take limit (default 50, max 500), cursor and, where offered, sort
 // ("field" or "-field"), plus their filters, and answer
