@@ -135,7 +135,7 @@ func TestUpdateDefinitionBeforeAcceptance(t *testing.T) {
 	h := newHarness(t)
 	d := h.def("Terms")
 	loc := h.website.Localizations[1]
-	h.clock.Advance(1)
+	h.clock.Advance(1000) // one microsecond: PostgreSQL keeps microseconds
 	got, err := h.svc.UpdateDefinition(h.ctx, h.admin, d.ID, consent.DefinitionPatch{
 		DefaultName: ptr("Terms of sale"), Names: &map[uuid.UUID]string{loc: "Conditions"}, Mandatory: ptr(false),
 		DeclinedNotification: ptr(false), ContentRef: ptr("/pages/terms-v1b"), WebsiteIDs: &[]uuid.UUID{h.website2.ID}, Position: ptr(7),

@@ -29,7 +29,48 @@ type GDPR struct {
 	consents *Service
 	users    *customeruser.Service
 	sources  []PersonalDataSource
+	redactor EventRedactor
+	attempts AttemptEraser
 }
+
+// EventRedactor is an optional storage capability that Erase uses to take
+// the personal data out of the event log: the user's history events and
+// its notification requests carry e-mails, names and IP addresses in their
+// payloads. storage/memory and storage/postgres implement it on their
+// event log.
+type EventRedactor interface {
+	// RedactSubject replaces the payload of every event of the subject
+	// (that has one) with {"redacted":true}, in the transaction of ctx. The
+	// events themselves stay: types, times, actors and ids are facts, not
+	// personal data.
+	RedactSubject(ctx context.Context, org uuid.UUID, subjectType string, subjectID uuid.UUID) error
+}
+
+// AttemptEraser is an optional storage capability that Erase uses to take
+// the personal data out of the login attempts (e-mail typed, IP address,
+// user agent). storage/memory and storage/postgres implement it on their
+// login attempt repository.
+type AttemptEraser interface {
+	// EraseForUser erases (blanks or deletes) the e-mail, IP address and
+	// user agent of the user's login attempts and of those that matched no
+	// user but were made with its e-mail, in the transaction of ctx. Erase
+	// calls it before the user's e-mail is anonymised.
+	EraseForUser(ctx context.Context, org, userID uuid.UUID) error
+}
+
+// GDPROption configures a GDPR (see With).
+type GDPROption func(*GDPR)
+
+// WithEventRedactor sets the event log redactor that Erase uses. By
+// default NewGDPR uses the consent Service's event log (Deps.Events) when
+// it implements EventRedactor; nil turns redaction off.
+func WithEventRedactor(r EventRedactor) GDPROption { return func(g *GDPR) { g.redactor = r } }
+
+// WithAttemptEraser sets the login attempt eraser that Erase uses (the
+// storage's login attempt repository, when it implements AttemptEraser).
+// Without one, login attempts keep their e-mail, IP address and user
+// agent after an erasure.
+func WithAttemptEraser(e AttemptEraser) GDPROption { return func(g *GDPR) { g.attempts = e } }
 
 // NewGDPR returns the GDPR use cases over both services and the sources.
 // It panics when two sources share a name or one has none: that is a
@@ -43,7 +84,24 @@ func NewGDPR(consents *Service, users *customeruser.Service, sources ...Personal
 		}
 		seen[n] = true
 	}
-	return &GDPR{consents: consents, users: users, sources: append([]PersonalDataSource(nil), sources...)}
+	g := &GDPR{consents: consents, users: users, sources: append([]PersonalDataSource(nil), sources...)}
+	if r, ok := consents.d.Events.(EventRedactor); ok {
+		g.redactor = r
+	}
+	return g
+}
+
+// With returns a copy of g configured by opts (g itself is unchanged):
+//
+//	gdpr := consent.NewGDPR(consents, users, sources...).With(
+//		consent.WithAttemptEraser(attempts))
+func (g *GDPR) With(opts ...GDPROption) *GDPR {
+	c := *g
+	c.sources = append([]PersonalDataSource(nil), g.sources...)
+	for _, o := range opts {
+		o(&c)
+	}
+	return &c
 }
 
 // PersonalDataExport is the one JSON document of a GDPR export: everything
@@ -127,9 +185,12 @@ func sourceError(src PersonalDataSource, op string, err error) error {
 }
 
 // Erase anonymises a customer user while keeping the consent ledger's
-// facts (back office and system only), in one transaction: it
-// anonymises the user (customeruser.Service.Anonymize: personal fields
-// gone, disabled, unusable password, tokens dead), appends a revocation
+// facts (back office and system only), in one transaction: it erases the
+// personal data of the user's login attempts (with an AttemptEraser) and
+// redacts the payloads of its history events and notification requests
+// (with an EventRedactor), anonymises the user
+// (customeruser.Service.Anonymize: personal fields gone, disabled, unusable
+// password, tokens dead), appends a revocation
 // with source "erasure" for every consent the user accepts, calls every
 // source's Erase, and appends consent.user_erased (subject: the user) with
 // the number of revocations and the sources erased. Any failure undoes it
@@ -141,6 +202,9 @@ func (g *GDPR) Erase(ctx context.Context, actor cu.Actor, userID uuid.UUID) erro
 		return err
 	}
 	return s.d.Tx.InTx(ctx, func(ctx context.Context) error {
+		if err := g.erasePersonalTraces(ctx, actor, userID); err != nil {
+			return err
+		}
 		u, err := g.users.Anonymize(ctx, actor, userID)
 		if err != nil {
 			return err
@@ -159,4 +223,35 @@ func (g *GDPR) Erase(ctx context.Context, actor cu.Actor, userID uuid.UUID) erro
 		payload := map[string]any{"revocations": n, "sources": names}
 		return cu.Internal(s.record(ctx, actor, EventUserErased, customeruser.SubjectCustomerUser, u.ID, payload))
 	})
+}
+
+// erasePersonalTraces erases the login attempts of the user and redacts
+// its events, before Anonymize (which needs the user's e-mail gone only
+// after the attempts made with it were found). The events appended by the
+// erasure itself come after the redaction and hold no personal data. An
+// unknown user is left to Anonymize to report.
+func (g *GDPR) erasePersonalTraces(ctx context.Context, actor cu.Actor, userID uuid.UUID) error {
+	if g.attempts == nil && g.redactor == nil {
+		return nil
+	}
+	org := actor.OrganizationID
+	if _, err := g.consents.d.Users.Get(ctx, org, userID); err != nil {
+		if cu.CodeOf(err) == cu.CodeNotFound {
+			return nil
+		}
+		return cu.Internal(err)
+	}
+	if g.attempts != nil {
+		if err := g.attempts.EraseForUser(ctx, org, userID); err != nil {
+			return cu.Internal(err)
+		}
+	}
+	if g.redactor != nil {
+		for _, subject := range []string{customeruser.SubjectCustomerUser, customeruser.SubjectNotification} {
+			if err := g.redactor.RedactSubject(ctx, org, subject, userID); err != nil {
+				return cu.Internal(err)
+			}
+		}
+	}
+	return nil
 }

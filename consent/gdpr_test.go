@@ -244,3 +244,106 @@ func TestEraseIsAllOrNothing(t *testing.T) {
 	require.NoError(t, h.gdpr.Erase(h.ctx, h.admin, u.ID), "erasing twice is harmless")
 	assert.Len(t, h.eventsOf(u.ID, customeruser.EventUserAnonymized), 1)
 }
+
+// TestEraseLeavesNoPersonalData: after Erase, no old e-mail, name, phone,
+// address, IP address or user agent of the user appears anywhere in the
+// store: not in the user record, nor in the history events (creation
+// snapshots, field-level changes, logins, consent.declined), nor in the
+// pending notification requests, nor in the login attempts. The facts stay
+// (the events, the ledger, the attempts' times and outcomes).
+func TestEraseLeavesNoPersonalData(t *testing.T) {
+	h := newHarness(t)
+	terms := h.def("Terms")
+	news := h.def("Newsletter", optional)
+	const (
+		email = "Augusta.Byron@example.org"
+		ip    = "198.51.100.23"
+		agent = "AugustaBrowser/1.0"
+	)
+	u := h.user(email, func(in *customeruser.CreateUserInput) {
+		in.FirstName, in.MiddleName, in.LastName, in.Phone = "Augusta", "Kingsley", "Byron", "+44 20 7946 0000"
+		in.ExternalID = "ERP-1815"
+		in.Addresses = []customeruser.Address{{
+			FirstName: "Augusta", LastName: "Byron", Street: "12 St James's Square", City: "London", PostalCode: "SW1Y 4JH",
+			Country: "GB", Types: []customeruser.AddressTypeFlag{{Type: customeruser.Billing, Default: true}},
+		}}
+	})
+	// Personal data spreads: logins (IP, user agent), a failed one, a
+	// rename (before/after changes), a declined consent (e-mail and names
+	// in the event), a notification request waiting in the outbox.
+	creds := customeruser.Credentials{Email: email, Password: testPassword, IP: ip, UserAgent: agent}
+	_, err := h.users.Authenticate(h.ctx, h.org, creds)
+	require.NoError(t, err)
+	bad := creds
+	bad.Password = "wrong"
+	_, err = h.users.Authenticate(h.ctx, h.org, bad)
+	requireCode(t, err, cu.CodeUnauthenticated)
+	res, err := h.users.UpdateUser(h.ctx, h.admin, u.ID, customeruser.UserPatch{LastName: ptr("Wentworth")}, u.Version)
+	require.NoError(t, err)
+	u = res.User
+	h.accept(u, terms)
+	h.accept(u, news)
+	_, err = h.svc.Revoke(h.ctx, h.storefront(u), u.ID, news.ID, "")
+	require.NoError(t, err)
+	require.NotEmpty(t, h.eventsOf(u.ID, consent.EventDeclined), "a consent.declined names the user")
+	sealer, err := customeruser.NewAESGCMSealer(make([]byte, 32))
+	require.NoError(t, err)
+	notifier := customeruser.NewOutboxNotifier(h.store.Events(), sealer)
+	require.NoError(t, h.store.InTx(h.ctx, func(ctx context.Context) error {
+		return notifier.Notify(ctx, customeruser.Notification{Template: customeruser.TemplateResetPassword,
+			OrganizationID: h.org, UserID: u.ID, Email: email, Name: "Augusta Wentworth", WebsiteID: h.website.ID})
+	}))
+	other := h.user("grace@example.org")
+	_, err = h.users.Authenticate(h.ctx, h.org, customeruser.Credentials{Email: other.Email, Password: testPassword, IP: "192.0.2.77"})
+	require.NoError(t, err)
+
+	personal := []string{"augusta", "byron", "wentworth", "kingsley", "7946", "erp-1815", "james", "sw1y", ip, strings.ToLower(agent)}
+	before := strings.ToLower(h.dumpStore())
+	for _, s := range personal {
+		require.True(t, strings.Contains(before, s), "the fixture spreads %q", s)
+	}
+	events := h.eventCount()
+
+	require.NoError(t, h.gdpr.Erase(h.ctx, h.admin, u.ID))
+
+	after := strings.ToLower(h.dumpStore())
+	for _, s := range personal {
+		if i := strings.Index(after, s); i >= 0 {
+			t.Errorf("%q is still in the store: ...%s...", s, after[max(0, i-200):min(len(after), i+100)])
+		}
+	}
+	// The other user's login keeps its attempt.
+	attempts, err := h.store.LoginAttempts().List(h.ctx, h.org, other.ID, cu.Page{})
+	require.NoError(t, err)
+	require.Len(t, attempts.Items, 1)
+	assert.Equal(t, "192.0.2.77", attempts.Items[0].IP, "another user's attempt keeps its IP")
+	// The facts stay: every event (plus those of the erasure), the attempts.
+	assert.Greater(t, h.eventCount(), events)
+	mine, err := h.store.LoginAttempts().List(h.ctx, h.org, u.ID, cu.Page{})
+	require.NoError(t, err)
+	require.Len(t, mine.Items, 2)
+	for _, a := range mine.Items {
+		assert.Empty(t, a.Email+a.IP+a.UserAgent)
+	}
+	for _, e := range h.events(cu.EventFilter{SubjectID: u.ID}) {
+		if e.Type == customeruser.EventUserAnonymized || e.Type == consent.EventUserErased || e.Type == consent.EventRevoked {
+			continue
+		}
+		if len(e.Payload) > 0 {
+			assert.JSONEq(t, `{"redacted":true}`, string(e.Payload), "event %s", e.Type)
+		}
+	}
+}
+
+// TestEraseRollsBackRedaction: an erasure that fails undoes the
+// redaction of the events and the erasure of the login attempts too.
+func TestEraseRollsBackRedaction(t *testing.T) {
+	src := &stubSource{name: "orders", eraseErr: errors.New("orders service down")}
+	h := newHarness(t, withSources(src))
+	u := h.user("ada@example.org")
+	_, err := h.users.Authenticate(h.ctx, h.org, customeruser.Credentials{Email: u.Email, Password: testPassword, IP: "203.0.113.9"})
+	require.NoError(t, err)
+	before := h.dumpStore()
+	requireCode(t, h.gdpr.Erase(h.ctx, h.admin, u.ID), cu.CodeInternal)
+	assert.Equal(t, before, h.dumpStore(), "nothing changed")
+}

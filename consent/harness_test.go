@@ -4,19 +4,72 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
 
 	cu "github.com/b2bkit/customerusers"
 	"github.com/b2bkit/customerusers/consent"
 	"github.com/b2bkit/customerusers/customeruser"
 	"github.com/b2bkit/customerusers/role"
 	"github.com/b2bkit/customerusers/storage/memory"
+	"github.com/b2bkit/customerusers/storage/postgres"
+	"github.com/b2bkit/customerusers/storage/postgres/pgtest"
 )
+
+// pgStore is the store of the PostgreSQL pass (nil during the memory
+// pass): TestMain runs every test of the package on a fresh memory store,
+// then again on one PostgreSQL schema shared by the whole run, where each
+// harness works in an organization of its own (see pgtest.Main).
+var pgStore *postgres.Store
+
+func TestMain(m *testing.M) { pgtest.Main(m, func(s *postgres.Store) { pgStore = s }) }
+
+// testCustomers is the customer repository of a store, which is also the
+// customer hierarchy.
+type testCustomers interface {
+	customeruser.CustomerRepository
+	role.Hierarchy
+}
+
+// testStore is the storage of one test, with the accessors of the
+// storages' Store types: a fresh memory store, or the shared PostgreSQL
+// store.
+type testStore struct {
+	cu.Transactor
+	roles       role.Repository
+	customers   testCustomers
+	users       customeruser.UserRepository
+	tokens      customeruser.TokenRepository
+	attempts    customeruser.LoginAttemptRepository
+	events      cu.EventLog
+	definitions consent.DefinitionRepository
+	ledger      consent.LedgerRepository
+}
+
+func newTestStore() *testStore {
+	if pg := pgStore; pg != nil {
+		return &testStore{Transactor: pg, roles: pg.Roles(), customers: pg.Customers(), users: pg.Users(), tokens: pg.Tokens(),
+			attempts: pg.LoginAttempts(), events: pg.Events(), definitions: pg.Consents(), ledger: pg.ConsentLedger()}
+	}
+	m := memory.New()
+	return &testStore{Transactor: m, roles: m.Roles(), customers: m.Customers(), users: m.Users(), tokens: m.Tokens(),
+		attempts: m.LoginAttempts(), events: m.Events(), definitions: m.Consents(), ledger: m.ConsentLedger()}
+}
+
+func (s *testStore) Roles() role.Repository                             { return s.roles }
+func (s *testStore) Customers() testCustomers                           { return s.customers }
+func (s *testStore) Users() customeruser.UserRepository                 { return s.users }
+func (s *testStore) Tokens() customeruser.TokenRepository               { return s.tokens }
+func (s *testStore) LoginAttempts() customeruser.LoginAttemptRepository { return s.attempts }
+func (s *testStore) Events() cu.EventLog                                { return s.events }
+func (s *testStore) Consents() consent.DefinitionRepository             { return s.definitions }
+func (s *testStore) ConsentLedger() consent.LedgerRepository            { return s.ledger }
 
 const testPassword = "Secret123"
 
@@ -27,7 +80,7 @@ var cheapArgon2 = customeruser.Argon2Params{Memory: 64, Iterations: 1, Paralleli
 type harness struct {
 	t        *testing.T
 	ctx      context.Context
-	store    *memory.Store
+	store    *testStore
 	clock    *cu.ManualClock
 	org      uuid.UUID
 	admin    cu.Actor
@@ -57,7 +110,7 @@ func withoutConfirmation() harnessOpt {
 func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
 	h := &harness{
-		t: t, ctx: context.Background(), store: memory.New(),
+		t: t, ctx: context.Background(), store: newTestStore(),
 		clock: cu.NewManualClock(time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)),
 		org:   uuid.New(), sites: customeruser.NewStaticSites(),
 	}
@@ -102,6 +155,9 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 		customeruser.WithRegistrationHook(consent.RegistrationHook(h.svc)),
 		customeruser.WithDeleteHook(consent.DeleteHook(h.svc)))
 	h.gdpr = consent.NewGDPR(h.svc, h.users, h.sources...)
+	if e, ok := h.store.LoginAttempts().(consent.AttemptEraser); ok {
+		h.gdpr = h.gdpr.With(consent.WithAttemptEraser(e))
+	}
 	h.acme = h.customer("Acme", uuid.Nil)
 	return h
 }
@@ -250,4 +306,50 @@ func payloadChanges(t *testing.T, e cu.Event) []cu.Change {
 	var ch []cu.Change
 	require.NoError(t, json.Unmarshal(e.Payload, &ch))
 	return ch
+}
+
+// dumpStore renders everything the store holds about the organization, as
+// text to search for personal data. On PostgreSQL it is every row of every
+// table of the schema that has an organization_id column, as JSON; on the
+// memory store, every record the repositories list.
+func (h *harness) dumpStore() string {
+	h.t.Helper()
+	var b strings.Builder
+	if pgStore != nil {
+		db := pgStore.DB()
+		var tables []string
+		require.NoError(h.t, db.NewRaw(`SELECT table_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND column_name = 'organization_id' ORDER BY table_name`).Scan(h.ctx, &tables))
+		require.NotEmpty(h.t, tables)
+		for _, table := range tables {
+			var rows []string
+			require.NoError(h.t, db.NewRaw("SELECT to_jsonb(t)::text FROM ? t WHERE organization_id = ?",
+				bun.Ident(table), h.org).Scan(h.ctx, &rows))
+			b.WriteString(table + ":\n" + strings.Join(rows, "\n") + "\n")
+		}
+		return b.String()
+	}
+	add := func(what string, v any) {
+		js, err := json.Marshal(v)
+		require.NoError(h.t, err)
+		b.WriteString(what + ": " + string(js) + "\n")
+	}
+	users, err := h.store.Users().List(h.ctx, h.org, customeruser.UserFilter{}, cu.Page{Limit: cu.MaxPageLimit})
+	require.NoError(h.t, err)
+	add("users", users.Items)
+	customers, err := h.store.Customers().List(h.ctx, h.org, customeruser.CustomerFilter{}, cu.Page{Limit: cu.MaxPageLimit})
+	require.NoError(h.t, err)
+	add("customers", customers.Items)
+	for _, e := range h.events(cu.EventFilter{}) {
+		add("event", e)
+		b.WriteString(string(e.Payload) + "\n")
+	}
+	for _, u := range append(users.Items, customeruser.User{}) {
+		attempts, err := h.store.LoginAttempts().List(h.ctx, h.org, u.ID, cu.Page{Limit: cu.MaxPageLimit})
+		require.NoError(h.t, err)
+		add("attempts", attempts.Items)
+	}
+	add("ledger", h.ledger(consent.LedgerFilter{}))
+	add("consents", h.definitions())
+	return b.String()
 }

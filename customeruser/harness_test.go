@@ -13,7 +13,57 @@ import (
 	"github.com/b2bkit/customerusers/customeruser"
 	"github.com/b2bkit/customerusers/role"
 	"github.com/b2bkit/customerusers/storage/memory"
+	"github.com/b2bkit/customerusers/storage/postgres"
+	"github.com/b2bkit/customerusers/storage/postgres/pgtest"
 )
+
+// pgStore is the store of the PostgreSQL pass (nil during the memory
+// pass): TestMain runs every test of the package on a fresh memory store,
+// then again on one PostgreSQL schema shared by the whole run, where each
+// harness works in an organization of its own (see pgtest.Main).
+var pgStore *postgres.Store
+
+func TestMain(m *testing.M) { pgtest.Main(m, func(s *postgres.Store) { pgStore = s }) }
+
+// testCustomers is the customer repository of a store, which is also the
+// customer hierarchy.
+type testCustomers interface {
+	customeruser.CustomerRepository
+	role.Hierarchy
+}
+
+// testStore is the storage of one test, with the accessors of the
+// storages' Store types: a fresh memory store, or the shared PostgreSQL
+// store. Its outbox holds the harness organization's events only, since
+// the PostgreSQL schema is shared.
+type testStore struct {
+	cu.Transactor
+	roles     role.Repository
+	customers testCustomers
+	users     customeruser.UserRepository
+	tokens    customeruser.TokenRepository
+	attempts  customeruser.LoginAttemptRepository
+	events    cu.EventLog
+	outbox    cu.Outbox
+}
+
+func newTestStore(org uuid.UUID) *testStore {
+	if pg := pgStore; pg != nil {
+		return &testStore{Transactor: pg, roles: pg.Roles(), customers: pg.Customers(), users: pg.Users(), tokens: pg.Tokens(),
+			attempts: pg.LoginAttempts(), events: pg.Events(), outbox: pg.OutboxOf(org)}
+	}
+	m := memory.New()
+	return &testStore{Transactor: m, roles: m.Roles(), customers: m.Customers(), users: m.Users(), tokens: m.Tokens(),
+		attempts: m.LoginAttempts(), events: m.Events(), outbox: m.Outbox()}
+}
+
+func (s *testStore) Roles() role.Repository                             { return s.roles }
+func (s *testStore) Customers() testCustomers                           { return s.customers }
+func (s *testStore) Users() customeruser.UserRepository                 { return s.users }
+func (s *testStore) Tokens() customeruser.TokenRepository               { return s.tokens }
+func (s *testStore) LoginAttempts() customeruser.LoginAttemptRepository { return s.attempts }
+func (s *testStore) Events() cu.EventLog                                { return s.events }
+func (s *testStore) Outbox() cu.Outbox                                  { return s.outbox }
 
 const testPassword = "Secret123"
 
@@ -71,7 +121,7 @@ func (n *recordingNotifier) Reset() {
 type harness struct {
 	t                                   *testing.T
 	ctx                                 context.Context
-	store                               *memory.Store
+	store                               *testStore
 	svc                                 *customeruser.Service
 	roles                               *role.Service
 	authz                               *role.Authorizer
@@ -89,12 +139,12 @@ func newHarness(t *testing.T, opts ...customeruser.Option) *harness {
 	h := &harness{
 		t:     t,
 		ctx:   context.Background(),
-		store: memory.New(),
 		clock: cu.NewManualClock(time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)),
 		org:   uuid.New(),
 		mail:  &recordingNotifier{},
 		sites: customeruser.NewStaticSites(),
 	}
+	h.store = newTestStore(h.org)
 	h.admin = cu.BackOfficeActor(h.org, uuid.New())
 	h.website = customeruser.Website{ID: uuid.New(), Name: "Main", Localizations: []uuid.UUID{uuid.New(), uuid.New()}}
 	h.website.DefaultLocalizationID = h.website.Localizations[0]

@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +29,7 @@ import (
 	"github.com/b2bkit/customerusers/oauthapp"
 	"github.com/b2bkit/customerusers/role"
 	"github.com/b2bkit/customerusers/storage/memory"
+	"github.com/b2bkit/customerusers/storage/postgres/pgtest"
 )
 
 // testStorage is what the harness needs from a storage implementation, so
@@ -49,10 +52,10 @@ type testStorage struct {
 }
 
 // storages are the storages the end-to-end tests run on. An entry may
-// t.Skip when its server is not available. PostgreSQL joins with one
-// entry once storage/postgres has the consent and OAuth repositories:
-//
-//	{"postgres", func(t *testing.T) testStorage { s := postgrestest.Open(t); return testStorage{...} }},
+// t.Skip when its server is not available (PostgreSQL: no server; under
+// CI=true that fails instead). The PostgreSQL entry shares one schema
+// between all the tests of the run (each harness has organizations of its
+// own), dropped by TestMain.
 var storages = []struct {
 	name string
 	open func(t *testing.T) testStorage
@@ -63,6 +66,21 @@ var storages = []struct {
 			Attempts: s.LoginAttempts(), Events: s.Events(), Roles: s.Roles(), Consents: s.Consents(), Ledger: s.ConsentLedger(),
 			Apps: s.OAuthApps(), AccessTokens: s.AccessTokens()}
 	}},
+	{"postgres", func(t *testing.T) testStorage {
+		s := pgtest.SharedStore(t)
+		return testStorage{Tx: s, Customers: s.Customers(), Hierarchy: s.Customers(), Users: s.Users(), Tokens: s.Tokens(),
+			Attempts: s.LoginAttempts(), Events: s.Events(), Roles: s.Roles(), Consents: s.Consents(), Ledger: s.ConsentLedger(),
+			Apps: s.OAuthApps(), AccessTokens: s.AccessTokens()}
+	}},
+}
+
+// TestMain drops the shared PostgreSQL schema after the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := pgtest.CloseShared(); err != nil {
+		fmt.Fprintln(os.Stderr, "drop the shared PostgreSQL schema:", err)
+	}
+	os.Exit(code)
 }
 
 // eachStorage runs fn with a fresh harness on every storage.

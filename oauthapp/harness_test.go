@@ -17,7 +17,58 @@ import (
 	"github.com/b2bkit/customerusers/oauthapp"
 	"github.com/b2bkit/customerusers/role"
 	"github.com/b2bkit/customerusers/storage/memory"
+	"github.com/b2bkit/customerusers/storage/postgres"
+	"github.com/b2bkit/customerusers/storage/postgres/pgtest"
 )
+
+// pgStore is the store of the PostgreSQL pass (nil during the memory
+// pass): TestMain runs every test of the package on a fresh memory store,
+// then again on one PostgreSQL schema shared by the whole run, where each
+// harness works in an organization of its own (see pgtest.Main).
+var pgStore *postgres.Store
+
+func TestMain(m *testing.M) { pgtest.Main(m, func(s *postgres.Store) { pgStore = s }) }
+
+// testCustomers is the customer repository of a store, which is also the
+// customer hierarchy.
+type testCustomers interface {
+	customeruser.CustomerRepository
+	role.Hierarchy
+}
+
+// testStore is the storage of one test, with the accessors of the
+// storages' Store types: a fresh memory store, or the shared PostgreSQL
+// store.
+type testStore struct {
+	cu.Transactor
+	roles        role.Repository
+	customers    testCustomers
+	users        customeruser.UserRepository
+	tokens       customeruser.TokenRepository
+	attempts     customeruser.LoginAttemptRepository
+	events       cu.EventLog
+	apps         oauthapp.AppRepository
+	accessTokens oauthapp.TokenRepository
+}
+
+func newTestStore() *testStore {
+	if pg := pgStore; pg != nil {
+		return &testStore{Transactor: pg, roles: pg.Roles(), customers: pg.Customers(), users: pg.Users(), tokens: pg.Tokens(),
+			attempts: pg.LoginAttempts(), events: pg.Events(), apps: pg.OAuthApps(), accessTokens: pg.AccessTokens()}
+	}
+	m := memory.New()
+	return &testStore{Transactor: m, roles: m.Roles(), customers: m.Customers(), users: m.Users(), tokens: m.Tokens(),
+		attempts: m.LoginAttempts(), events: m.Events(), apps: m.OAuthApps(), accessTokens: m.AccessTokens()}
+}
+
+func (s *testStore) Roles() role.Repository                             { return s.roles }
+func (s *testStore) Customers() testCustomers                           { return s.customers }
+func (s *testStore) Users() customeruser.UserRepository                 { return s.users }
+func (s *testStore) Tokens() customeruser.TokenRepository               { return s.tokens }
+func (s *testStore) LoginAttempts() customeruser.LoginAttemptRepository { return s.attempts }
+func (s *testStore) Events() cu.EventLog                                { return s.events }
+func (s *testStore) OAuthApps() oauthapp.AppRepository                  { return s.apps }
+func (s *testStore) AccessTokens() oauthapp.TokenRepository             { return s.accessTokens }
 
 const testPassword = "Secret123"
 
@@ -68,7 +119,7 @@ func (n *recordingNotifier) count(template string) int {
 type harness struct {
 	t                    *testing.T
 	ctx                  context.Context
-	store                *memory.Store
+	store                *testStore
 	users                *customeruser.Service
 	roles                *role.Service
 	authz                *role.Authorizer
@@ -89,7 +140,7 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{
 		t:     t,
 		ctx:   context.Background(),
-		store: memory.New(),
+		store: newTestStore(),
 		clock: cu.NewManualClock(time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)),
 		org:   uuid.New(),
 		mail:  &recordingNotifier{},

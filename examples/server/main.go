@@ -13,15 +13,14 @@
 // Storage is in memory by default: the demo organization is seeded at
 // every start, and the outbox dispatcher runs in the background, logging
 // every e-mail (subject, link and token) so that confirmation and reset
-// links can be followed. With -dsn (or DATABASE_URL) the customers, users,
-// roles, tokens, login attempts and events live in PostgreSQL (migrations
-// run at start, the demo organization is seeded into an empty one), but
-// consents, OAuth applications and tokens and the outbox are not in
-// storage/postgres yet: the server says so at start and runs without them
-// (no consent routes, no /api/oauth2, no storefront, whose only
-// authentication here is the library's tokens; e-mails are logged when
-// requested). It logs every request and shuts down gracefully on SIGINT
-// and SIGTERM.
+// links can be followed. With -dsn (or DATABASE_URL) everything lives in
+// PostgreSQL instead: customers, users, roles, consents, OAuth
+// applications and tokens, login attempts and the events with their
+// outbox (migrations run at start, the demo organization is seeded into an
+// empty one). E-mails still go out through the outbox dispatcher; their
+// one-time tokens are sealed with a key made at each start, so e-mails
+// left pending by an earlier run fail and end up dead. It logs every
+// request and shuts down gracefully on SIGINT and SIGTERM.
 package main
 
 import (
@@ -106,8 +105,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("migrate PostgreSQL: %w", err)
 		}
 		st = demo.PostgresStorage(postgres.New(db))
-		log.Warn("-dsn: not stored in PostgreSQL yet, so turned off: consent routes, OAuth applications, /api/oauth2/* and the storefront (whose demo authentication is the library's OAuth tokens); e-mails are logged when requested (no outbox)",
-			"missing", strings.Join(st.Missing(), ", "))
+	}
+	if missing := st.Missing(); len(missing) > 0 {
+		log.Warn("the storage lacks parts of the demo, which runs without them", "missing", strings.Join(missing, ", "))
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -204,7 +204,7 @@ func printBanner(ctx context.Context, out io.Writer, d *demo.Demo, base, adminTo
 	if d.Apps != nil {
 		fmt.Fprintf(out, "  storefront   %s%s  Authorization: Bearer <access_token of POST %s/oauth2/token>\n", base, storefrontPrefix, publicPrefix)
 	} else {
-		fmt.Fprintf(out, "  storefront   (off: needs OAuth tokens, not in PostgreSQL yet)\n")
+		fmt.Fprintf(out, "  storefront   (off: needs the storage's OAuth access tokens)\n")
 	}
 	fmt.Fprintf(out, "  public       %s%s\n", base, publicPrefix)
 	fmt.Fprintf(out, "  OpenAPI      <each of the above>/openapi.json\n\n")

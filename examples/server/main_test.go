@@ -277,35 +277,59 @@ func TestServerFlags(t *testing.T) {
 }
 
 // TestServerOnPostgres runs the server with -dsn on a fresh database: the
-// parts PostgreSQL stores work, the others are off and the server says so.
+// back office, the storefront with a password-grant token, consents at
+// registration and e-mails delivered by the outbox dispatcher all work on
+// PostgreSQL, and a second start finds the data of the first.
 func TestServerOnPostgres(t *testing.T) {
 	dsn := createDatabase(t)
 	s := start(t, "-dsn", dsn)
 	out := s.out.String()
 	assert.Contains(t, out, "storage: postgres")
-	assert.Contains(t, out, "not stored in PostgreSQL yet")
-	assert.Contains(t, out, "storefront   (off")
+	assert.NotContains(t, out, "lacks parts", "every part is stored in PostgreSQL")
+	assert.NotContains(t, out, "storefront   (off")
 
 	east, buyerRole := s.id("ACME East"), s.id("Buyer")
 	a := s.json(http.MethodPost, "/admin/api/customer-users", s.token, map[string]any{"customerId": east, "email": "carol@acme-east.example",
 		"firstName": "Carol", "lastName": "Jones", "roleIds": []string{buyerRole}, "password": "Carol-Passw0rd"})
 	require.Equal(t, http.StatusCreated, a.status, "%v", a.body)
-	a = s.json(http.MethodPost, "/admin/api/customer-users/"+a.body["id"].(string)+"/disable", s.token, nil)
+	carol := a.body["id"].(string)
+
+	// The storefront with a password-grant token (the token lives in
+	// PostgreSQL), and the token dying with its user's access.
+	tok := s.login("carol@acme-east.example", "Carol-Passw0rd")
+	a = s.json(http.MethodGet, "/api/account/me", tok, nil)
 	require.Equal(t, http.StatusOK, a.status, "%v", a.body)
-	assert.Equal(t, http.StatusNotFound, s.json(http.MethodGet, "/api/account/me", "x", nil).status)
-	assert.Equal(t, http.StatusNotFound, s.do(http.MethodPost, "/api/oauth2/token", "", "application/x-www-form-urlencoded", "grant_type=password").status)
-	assert.Equal(t, http.StatusNotFound, s.json(http.MethodGet, "/admin/api/consents", s.token, nil).status)
-	// E-mails are logged when requested.
-	a = s.json(http.MethodPost, "/api/password/forgot", "", map[string]any{"email": demo.BuyerEmail})
-	require.Equal(t, http.StatusAccepted, a.status)
-	s.out.wait(t, regexp.MustCompile(`msg="e-mail sent" to=`+regexp.QuoteMeta(demo.BuyerEmail)+`.*token=(\S+)`))
+	assert.Equal(t, "carol@acme-east.example", a.body["email"])
+	a = s.json(http.MethodPost, "/admin/api/customer-users/"+carol+"/disable", s.token, nil)
+	require.Equal(t, http.StatusOK, a.status, "%v", a.body)
+	assert.Equal(t, http.StatusUnauthorized, s.json(http.MethodGet, "/api/account/me", tok, nil).status, "disabled: the token died")
+
+	// Consents: the seeded mandatory one is listed and required at
+	// registration; the confirmation e-mail comes from the outbox.
+	a = s.json(http.MethodGet, "/admin/api/consents", s.token, nil)
+	require.Equal(t, http.StatusOK, a.status, "%v", a.body)
+	assert.NotEmpty(t, a.body["items"])
+	terms := s.id("Terms of sale")
+	a = s.json(http.MethodPost, "/api/register", "", map[string]any{"firstName": "Dana", "lastName": "Diaz", "email": "dana@example.com",
+		"password": "Dana-Passw0rd", "acceptedConsentIds": []string{terms}})
+	require.Equal(t, http.StatusAccepted, a.status, "%v", a.body)
+	token := s.out.wait(t, regexp.MustCompile(`msg="e-mail sent" to=dana@example.com subject="Confirm[^"]*" link="`+
+		regexp.QuoteMeta(s.base)+`/customer/user/confirm-email\?token=[^"]+" token=(\S+)`))
+	require.Equal(t, http.StatusNoContent, s.json(http.MethodPost, "/api/confirm-email", "", map[string]any{"token": token}).status)
+	dana := s.login("dana@example.com", "Dana-Passw0rd")
+	a = s.json(http.MethodGet, "/api/account/me", dana, nil)
+	require.Equal(t, http.StatusOK, a.status, "%v", a.body)
 	s.shutdown()
 
-	// A second start finds the organization seeded and seeds nothing.
+	// A second start finds the organization seeded and seeds nothing (the
+	// three seeded customers and the one of Dana's registration); the users
+	// of the first run sign in.
 	s = start(t, "-dsn", dsn)
 	a = s.json(http.MethodGet, "/admin/api/customers", s.token, nil)
 	require.Equal(t, http.StatusOK, a.status)
-	assert.Len(t, a.body["items"], 3)
+	assert.Len(t, a.body["items"], 4)
+	a = s.json(http.MethodGet, "/api/account/me", s.login("dana@example.com", "Dana-Passw0rd"), nil)
+	require.Equal(t, http.StatusOK, a.status, "%v", a.body)
 	s.shutdown()
 }
 

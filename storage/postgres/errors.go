@@ -51,6 +51,8 @@ const (
 	msgNoCustomer     = "The customer does not exist."
 	msgNoParent       = "The parent customer does not exist."
 	msgNoRole         = "The role does not exist."
+	msgAppNameUsed    = "This name is already used by another application of the owner."
+	msgClientIDUsed   = "This client id is already used."
 )
 
 // uniqueErrors maps unique indexes and primary keys to the errors their
@@ -69,6 +71,12 @@ var uniqueErrors = map[string]func() error{
 	"customer_user_addresses_pkey": func() error {
 		return cu.FieldError("addresses", "unique", "Two addresses have the same id.")
 	},
+	"consent_definitions_pkey": func() error { return cu.Conflict("the consent already exists") },
+	"consent_ledger_pkey":      func() error { return cu.Conflict("the consent ledger entry already exists") },
+	"oauth_apps_pkey":          func() error { return cu.Conflict("the OAuth application already exists") },
+	"oauth_apps_name_uq":       func() error { return cu.FieldError("name", "unique", msgAppNameUsed) },
+	"oauth_apps_client_id_uq":  func() error { return cu.FieldError("clientId", "unique", msgClientIDUsed) },
+	"oauth_access_tokens_pkey": func() error { return cu.Conflict("the access token already exists") },
 }
 
 // refErrors maps foreign keys to the error of a write whose reference is
@@ -81,6 +89,10 @@ var refErrors = map[string]func() error{
 	"customer_user_roles_user_fk":     func() error { return cu.NotFound("customer user") },
 	"customer_user_addresses_user_fk": func() error { return cu.NotFound("customer user") },
 	"customer_user_roles_role_fk":     func() error { return cu.FieldError("roleIds", "not_found", msgNoRole) },
+	"consent_ledger_consent_fk":       func() error { return cu.NotFound("consent") },
+	"oauth_apps_owner_fk":             func() error { return cu.NotFound("customer user") },
+	"oauth_access_tokens_app_fk":      func() error { return cu.NotFound("OAuth application") },
+	"oauth_access_tokens_user_fk":     func() error { return cu.NotFound("customer user") },
 }
 
 // restrictErrors maps foreign keys to the conflict of a delete that they
@@ -88,6 +100,7 @@ var refErrors = map[string]func() error{
 var restrictErrors = map[string]string{
 	"customers_parent_fk":        "the customer still has child customers",
 	"customer_users_customer_fk": "the customer still has customer users",
+	"consent_ledger_consent_fk":  "the consent has ledger entries",
 }
 
 // checkErrors maps check constraints to field errors.
@@ -103,6 +116,15 @@ var checkErrors = map[string]func() error{
 	},
 	"customers_not_own_parent": func() error {
 		return cu.FieldError("parentId", "cycle", "A customer cannot be its own parent.")
+	},
+	"consent_definitions_content_version_check": func() error {
+		return cu.FieldError("contentVersion", "min", "The content version starts at 1.")
+	},
+	"consent_ledger_kind_check": func() error {
+		return cu.FieldError("kind", "invalid", "The entry kind must be accept or revoke.")
+	},
+	"oauth_access_tokens_grant_check": func() error {
+		return cu.FieldError("grantType", "invalid", "The grant type is unknown.")
 	},
 }
 

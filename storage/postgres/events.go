@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -95,7 +96,14 @@ func (x eventRow) event() cu.Event {
 		Actor: cu.ActorRef{Kind: cu.ActorKind(x.ActorKind), ID: x.ActorID}, OccurredAt: x.OccurredAt.UTC(),
 	}
 	if len(x.Payload) > 0 {
-		e.Payload = json.RawMessage(x.Payload)
+		// jsonb prints "key": value with spaces; hand back compact JSON,
+		// as it was appended (keys in jsonb's order).
+		var b bytes.Buffer
+		if json.Compact(&b, x.Payload) == nil {
+			e.Payload = json.RawMessage(b.Bytes())
+		} else {
+			e.Payload = json.RawMessage(x.Payload)
+		}
 	}
 	return e
 }

@@ -137,3 +137,18 @@ func (r attemptRepo) List(ctx context.Context, org, userID uuid.UUID, p cu.Page)
 			}, nil
 		})
 }
+
+// EraseForUser blanks the e-mail, IP address and user agent of the user's
+// login attempts, and of the attempts that matched no user but were made
+// with the user's current e-mail (compared case-insensitively): the facts
+// (time, outcome, reason, source) stay for the security log, nothing in
+// them names the person any more. Call it before the user's e-mail is
+// erased. It implements consent.AttemptEraser.
+func (r attemptRepo) EraseForUser(ctx context.Context, org, userID uuid.UUID) error {
+	_, err := r.s.fixedExec(ctx, `UPDATE login_attempts a SET email = '', ip = '', user_agent = ''
+		WHERE a.organization_id = $1
+			AND (a.user_id = $2 OR (a.user_id = $3 AND a.email <> '' AND lower(a.email) =
+				(SELECT lower(u.email) FROM customer_users u WHERE u.organization_id = $1 AND u.id = $2)))
+			AND (a.email <> '' OR a.ip <> '' OR a.user_agent <> '')`, org, userID, uuid.Nil)
+	return mapErr(err)
+}

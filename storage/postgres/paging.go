@@ -39,7 +39,8 @@ type keyKind int8
 const (
 	textKey     keyKind = iota // the key is the (lower-cased) text itself
 	timeKeyKind                // the key is a timestamp (timeKey format)
-	seqKey                     // the key is a bigint
+	seqKey                     // the key is a bigint (a sequence number, never negative)
+	intKey                     // the key is a bigint of any sign (a position)
 )
 
 // sortKey is one keyset sort order: rows are ordered by (expr, idExpr).
@@ -93,6 +94,12 @@ func (q *query) seek(k sortKey, c *cu.Cursor) error {
 	case seqKey:
 		n, ok := parseSeqKey(c.Key)
 		if !ok {
+			return errBadCursor
+		}
+		key = n
+	case intKey:
+		n, err := strconv.ParseInt(c.Key, 10, 64)
+		if err != nil {
 			return errBadCursor
 		}
 		key = n

@@ -2,12 +2,8 @@ package postgres_test
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -21,86 +17,14 @@ import (
 	cu "github.com/b2bkit/customerusers"
 	"github.com/b2bkit/customerusers/customeruser"
 	"github.com/b2bkit/customerusers/storage/postgres"
+	"github.com/b2bkit/customerusers/storage/postgres/pgtest"
 	"github.com/b2bkit/customerusers/storage/storagetest"
 )
 
-// defaultDSN is the server the tests use unless TEST_DATABASE_URL names
-// another.
-const defaultDSN = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
-func testDSN() string {
-	if dsn := os.Getenv("TEST_DATABASE_URL"); dsn != "" {
-		return dsn
-	}
-	return defaultDSN
-}
-
-var (
-	adminOnce sync.Once
-	adminDB   *bun.DB
-	adminErr  error
-)
-
-// admin returns a connection for creating and dropping test schemas. With
-// no server it skips the test, or fails it under CI=true.
-func admin(t testing.TB) *bun.DB {
-	t.Helper()
-	adminOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		adminDB, adminErr = postgres.Open(ctx, testDSN(), postgres.WithMaxConns(2))
-		if adminErr != nil {
-			return
-		}
-		// Test schemas are dropped with CASCADE: the extension must live
-		// outside them, in public, where every test's search_path finds it.
-		_, adminErr = adminDB.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
-	})
-	if adminErr != nil {
-		msg := fmt.Sprintf("PostgreSQL is not usable at %s (set TEST_DATABASE_URL to a server where the tests may create schemas): %v", redacted(testDSN()), adminErr)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return adminDB
-}
-
-// redacted hides the password of a DSN URL.
-func redacted(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return dsn
-}
-
-// freshSchema creates an empty schema dropped (with everything in it) when
-// the test ends, and returns its name.
-func freshSchema(t testing.TB) string {
-	t.Helper()
-	db := admin(t)
-	var b [6]byte
-	_, _ = crand.Read(b[:])
-	name := "t_" + hex.EncodeToString(b[:])
-	_, err := db.ExecContext(context.Background(), "CREATE SCHEMA "+name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, err := db.ExecContext(context.Background(), "DROP SCHEMA "+name+" CASCADE")
-		assert.NoError(t, err, "drop schema %s", name)
-	})
-	return name
-}
-
-// openDB opens a small pool on a fresh, migrated schema.
+// openDB opens a small pool on a fresh, migrated schema (see pgtest).
 func openDB(t testing.TB, opts ...postgres.Option) *bun.DB {
 	t.Helper()
-	schema := freshSchema(t)
-	opts = append([]postgres.Option{postgres.WithSearchPath(schema + ", public"), postgres.WithMaxConns(4)}, opts...)
-	db, err := postgres.Open(context.Background(), testDSN(), opts...)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	require.NoError(t, postgres.Migrate(context.Background(), db))
-	return db
+	return pgtest.OpenDB(t, opts...)
 }
 
 func repos(s *postgres.Store) storagetest.Repos {
@@ -118,7 +42,7 @@ func repos(s *postgres.Store) storagetest.Repos {
 // TestContract runs the storage contract suite, each subtest on its own
 // fresh schema.
 func TestContract(t *testing.T) {
-	admin(t)
+	pgtest.Require(t)
 	storagetest.Run(t, func(t *testing.T) storagetest.Repos {
 		return repos(postgres.New(openDB(t)))
 	})
@@ -128,7 +52,7 @@ func TestContract(t *testing.T) {
 // fixed statements go as text with client-side arguments instead of
 // pgx's cached prepared statements.
 func TestContractTextPath(t *testing.T) {
-	admin(t)
+	pgtest.Require(t)
 	storagetest.Run(t, func(t *testing.T) storagetest.Repos {
 		return repos(postgres.New(openDB(t, postgres.WithDriver(postgres.DriverPGDriver))))
 	})
@@ -159,10 +83,10 @@ func TestMigrateIdempotent(t *testing.T) {
 	assert.Equal(t, applied, count(), "nothing applied twice")
 
 	// Concurrent first runs on an empty schema wait for each other.
-	schema := freshSchema(t)
+	schema := pgtest.Schema(t)
 	var dbs []*bun.DB
 	for range 3 {
-		d, err := postgres.Open(ctx, testDSN(), postgres.WithSearchPath(schema+", public"), postgres.WithMaxConns(2))
+		d, err := postgres.Open(ctx, pgtest.DSN(), postgres.WithSearchPath(schema+", public"), postgres.WithMaxConns(2))
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = d.Close() })
 		dbs = append(dbs, d)

@@ -333,11 +333,9 @@ func valueSQL(col string) string {
 	return "?"
 }
 
-// addressJSON renders addresses for jsonb_populate_recordset, with their
-// positions.
-func addressJSON(addrs []customeruser.Address) (string, []uuid.UUID, error) {
+// addressRows are the rows of addresses, with their positions.
+func addressRows(addrs []customeruser.Address) ([]addressRow, error) {
 	rows := make([]addressRow, len(addrs))
-	ids := make([]uuid.UUID, len(addrs))
 	for i, a := range addrs {
 		types := make([]addressType, len(a.Types))
 		for j, t := range a.Types {
@@ -350,6 +348,19 @@ func addressJSON(addrs []customeruser.Address) (string, []uuid.UUID, error) {
 			Region: a.Region, Phone: a.Phone, IsPrimary: a.Primary, Types: types,
 			CreatedAt: a.CreatedAt.UTC().Truncate(time.Microsecond), UpdatedAt: a.UpdatedAt.UTC().Truncate(time.Microsecond),
 		}
+	}
+	return rows, nil
+}
+
+// addressJSON renders addresses for jsonb_populate_recordset, with their
+// positions, and returns their ids.
+func addressJSON(addrs []customeruser.Address) (string, []uuid.UUID, error) {
+	rows, err := addressRows(addrs)
+	if err != nil {
+		return "", nil, err
+	}
+	ids := make([]uuid.UUID, len(addrs))
+	for i, a := range addrs {
 		ids[i] = a.ID
 	}
 	s, err := jsonArg(rows)
@@ -470,9 +481,16 @@ func (r userRepo) Update(ctx context.Context, u customeruser.User, expected int6
 	return versioned(mapRoleRefErr(err, u.RoleIDs), updated, found, "customer user", u.ID)
 }
 
-// Touch writes only the login bookkeeping columns.
+// Touch writes only the login bookkeeping columns. A login reads the
+// user, then touches it with the count it read plus one; logins of one
+// user at the same time (at READ COMMITTED, the reads do not wait for each
+// other) would then write the same count. So the count stored is the
+// larger of u.LoginCount and the stored count plus one, and the last login
+// time the later of both: concurrent logins lose no increment, and a
+// Touch with nothing in between stores exactly what it is given.
 func (r userRepo) Touch(ctx context.Context, u customeruser.User) error {
-	res, err := r.s.fixedExec(ctx, `UPDATE customer_users SET last_login_at = $1, login_count = $2, password_hash = $3
+	res, err := r.s.fixedExec(ctx, `UPDATE customer_users SET last_login_at = GREATEST(last_login_at, $1),
+			login_count = GREATEST(login_count + 1, $2), password_hash = $3
 		WHERE organization_id = $4 AND id = $5`,
 		nullTime(u.LastLoginAt), u.LoginCount, u.PasswordHash, u.OrganizationID, u.ID)
 	return affected(res, mapErr(err), "customer user", u.ID)

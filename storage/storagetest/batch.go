@@ -1,0 +1,234 @@
+package storagetest
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	cu "github.com/b2bkit/customerusers"
+	"github.com/b2bkit/customerusers/customeruser"
+)
+
+// batchUsers is a user repository with the optional batch extensions.
+type batchUsers interface {
+	customeruser.UserRepository
+	customeruser.BatchUserWriter
+	customeruser.BatchUserReader
+	customeruser.UserRoleCounter
+}
+
+// RunBatchUsers runs the contract of the optional user repository
+// extensions that imports and exports detect: customeruser.BatchUserWriter
+// (CreateMany: Create's contract for each user, all or nothing),
+// customeruser.BatchUserReader (GetManyByEmailKeys: non-guest users of the
+// organization, each once, in any order) and customeruser.UserRoleCounter
+// (MaxRoleCount with List's filters). Repos.Users must implement all
+// three. Each subtest calls open(t) for a fresh storage, in parallel.
+func RunBatchUsers(t *testing.T, open func(t *testing.T) Repos) {
+	t.Helper()
+	cases := []testCase{
+		{"CreateManyRoundTrip", batchCreateRoundTrip},
+		{"CreateManyAllOrNothing", batchCreateAllOrNothing},
+		{"CreateManyConcurrent", batchCreateConcurrent},
+		{"GetManyByEmailKeys", batchGetByKeys},
+		{"MaxRoleCount", batchMaxRoleCount},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r := open(t)
+			require.NotNil(t, r.Users, "Repos.Users")
+			_, ok := r.Users.(batchUsers)
+			require.True(t, ok, "Repos.Users (%T) implements BatchUserWriter, BatchUserReader and UserRoleCounter", r.Users)
+			c.fn(&env{t: t, ctx: t.Context(), Repos: r, org: cu.NewID()})
+		})
+	}
+}
+
+func (e *env) batch() batchUsers { return e.Users.(batchUsers) }
+
+// Every field of every user (roles and addresses included) is stored, and
+// the values given are copied in.
+func batchCreateRoundTrip(e *env) {
+	t := e.t
+	c := e.customer(e.org, uuid.Nil, "Acme")
+	r1, r2 := e.role(e.org, uuid.Nil, "One"), e.role(e.org, c.ID, "Two")
+	full := e.fullUser(c.ID, "full@example.com", r2.ID, r1.ID)
+	plain := newUser(e.org, uuid.Nil, "plain@example.com", e.now())
+	guest := newUser(e.org, c.ID, "full@example.com", e.now())
+	guest.Guest, guest.Enabled = true, false
+	guest2 := newUser(e.org, c.ID, "FULL@example.com", e.now())
+	guest2.EmailKey, guest2.Guest = "full@example.com", true
+	given := []customeruser.User{full, plain, guest, guest2}
+	want := mapSlice(given, normUser)
+	require.NoError(t, e.batch().CreateMany(e.ctx, given))
+	given[0].Addresses[0].Street, given[0].RoleIDs[0] = "changed", cu.NewID()
+	for i, u := range want {
+		got := e.getUser(e.org, u.ID)
+		assert.Equal(t, u, normUser(got), "user %d", i)
+	}
+	require.NoError(t, e.batch().CreateMany(e.ctx, nil), "nothing to create is fine")
+	byKey, err := e.Users.GetByEmailKey(e.ctx, e.org, "full@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, full.ID, byKey.ID, "the e-mail index knows the new users")
+}
+
+// A failing CreateMany stores none of its users, whichever user fails and
+// why; inside a transaction, its rollback undoes a successful one.
+func batchCreateAllOrNothing(e *env) {
+	t := e.t
+	c := e.customer(e.org, uuid.Nil, "Acme")
+	r := e.role(e.org, uuid.Nil, "Buyer")
+	taken := e.user(e.org, c.ID, "taken@example.com")
+	fresh := func(email string) customeruser.User {
+		u := newUser(e.org, c.ID, email, e.now())
+		u.RoleIDs = []uuid.UUID{r.ID}
+		return u
+	}
+	count := func() int {
+		t.Helper()
+		return len(e.listUsers(e.org, customeruser.UserFilter{}))
+	}
+	before := count()
+
+	batch := []customeruser.User{fresh("a@example.com"), fresh("b@example.com"), fresh("TAKEN@example.com")}
+	batch[2].EmailKey = "taken@example.com"
+	requireEmailUnique(t, e.batch().CreateMany(e.ctx, batch))
+	assert.Equal(t, before, count(), "a taken e-mail: nothing stored")
+
+	twice := []customeruser.User{fresh("c@example.com"), fresh("d@example.com"), fresh("c@example.com")}
+	requireEmailUnique(t, e.batch().CreateMany(e.ctx, twice))
+	assert.Equal(t, before, count(), "one e-mail twice in the batch: nothing stored")
+
+	noRole := []customeruser.User{fresh("e@example.com"), fresh("f@example.com")}
+	noRole[1].RoleIDs = []uuid.UUID{r.ID, cu.NewID()}
+	require.ErrorIs(t, e.batch().CreateMany(e.ctx, noRole), cu.ErrInvalid, "a missing role")
+	noCustomer := []customeruser.User{fresh("g@example.com"), fresh("h@example.com")}
+	noCustomer[0].CustomerID = cu.NewID()
+	require.ErrorIs(t, e.batch().CreateMany(e.ctx, noCustomer), cu.ErrInvalid, "a missing customer")
+	dupID := []customeruser.User{fresh("i@example.com"), fresh("j@example.com")}
+	dupID[1].ID = taken.ID
+	require.Error(t, e.batch().CreateMany(e.ctx, dupID), "a taken id")
+	assert.Equal(t, before, count())
+
+	err := e.Tx.InTx(e.ctx, func(ctx context.Context) error {
+		if err := e.batch().CreateMany(ctx, []customeruser.User{fresh("k@example.com"), fresh("l@example.com")}); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	require.ErrorIs(t, err, errBoom)
+	assert.Equal(t, before, count(), "rolled back with its transaction")
+	_, err = e.Users.GetByEmailKey(e.ctx, e.org, "k@example.com")
+	requireCode(t, err, cu.ErrNotFound, "the e-mail index was rolled back too")
+
+	ok := []customeruser.User{fresh("a@example.com"), fresh("k@example.com")}
+	require.NoError(t, e.batch().CreateMany(e.ctx, ok), "the refused e-mails are free")
+	assert.Equal(t, before+2, count())
+}
+
+// Batches racing for one e-mail key: exactly one wins, the others store
+// nothing.
+func batchCreateConcurrent(e *env) {
+	t := e.t
+	c := e.customer(e.org, uuid.Nil, "Acme")
+	const workers = 6
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for i := range workers {
+		b := []customeruser.User{
+			newUser(e.org, c.ID, "own"+strings.Repeat("x", i)+"@example.com", e.now()),
+			newUser(e.org, c.ID, "shared@example.com", e.now()),
+		}
+		wg.Go(func() {
+			errs[i] = e.maybeInTx(i, func(ctx context.Context) error { return e.batch().CreateMany(ctx, b) })
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		if err == nil {
+			won++
+			continue
+		}
+		assert.True(t, isUnique(err, "email"), "want an e-mail unique error, got %v", err)
+	}
+	assert.Equal(t, 1, won, "exactly one batch wins")
+	assert.Len(t, e.listUsers(e.org, customeruser.UserFilter{}), 2, "the losing batches stored nothing")
+}
+
+// GetManyByEmailKeys finds the organization's non-guest users by exact
+// key, each once, and leaves out missing keys.
+func batchGetByKeys(e *env) {
+	t := e.t
+	c := e.customer(e.org, uuid.Nil, "Acme")
+	a := e.fullUser(c.ID, "a@example.com")
+	a.RoleIDs = []uuid.UUID{e.role(e.org, uuid.Nil, "Buyer").ID}
+	require.NoError(t, e.Users.Create(e.ctx, a))
+	b := e.user(e.org, c.ID, "b@example.com")
+	e.user(e.org, c.ID, "guest@example.com", func(u *customeruser.User) { u.Guest = true })
+	other := cu.NewID()
+	e.user(other, e.customer(other, uuid.Nil, "Other").ID, "c@example.com")
+
+	got, err := e.batch().GetManyByEmailKeys(e.ctx, e.org,
+		[]string{"a@example.com", "b@example.com", "b@example.com", "guest@example.com", "c@example.com", "missing@example.com", "A@EXAMPLE.COM"})
+	require.NoError(t, err)
+	require.Len(t, got, 2, "a and b, once each")
+	byID := map[uuid.UUID]customeruser.User{}
+	for _, u := range got {
+		byID[u.ID] = u
+	}
+	assert.Equal(t, normUser(a), normUser(byID[a.ID]), "every field")
+	assert.Equal(t, b.ID, byID[b.ID].ID)
+
+	none, err := e.batch().GetManyByEmailKeys(e.ctx, e.org, nil)
+	require.NoError(t, err)
+	assert.Empty(t, none)
+	none, err = e.batch().GetManyByEmailKeys(e.ctx, other, []string{"a@example.com"})
+	require.NoError(t, err)
+	assert.Empty(t, none, "another organization")
+}
+
+// MaxRoleCount applies List's filters and counts each user's roles.
+func batchMaxRoleCount(e *env) {
+	t := e.t
+	c1 := e.customer(e.org, uuid.Nil, "One")
+	c2 := e.customer(e.org, c1.ID, "Two")
+	c3 := e.customer(e.org, uuid.Nil, "Three")
+	roles := make([]uuid.UUID, 4)
+	for i := range roles {
+		roles[i] = e.role(e.org, uuid.Nil, "R"+string(rune('a'+i))).ID
+	}
+	withRoles := func(ids ...uuid.UUID) func(*customeruser.User) {
+		return func(u *customeruser.User) { u.RoleIDs = ids }
+	}
+	e.user(e.org, c1.ID, "one@example.com", withRoles(roles[0]))
+	e.user(e.org, c2.ID, "two@example.com", withRoles(roles[0], roles[1], roles[2]))
+	e.user(e.org, c3.ID, "three@example.com", withRoles(roles...), func(u *customeruser.User) { u.Enabled = false })
+	e.user(e.org, c3.ID, "none@example.com")
+	other := cu.NewID()
+	oc := e.customer(other, uuid.Nil, "Other")
+	orole := e.role(other, uuid.Nil, "Only")
+	e.user(other, oc.ID, "x@example.com", withRoles(orole.ID))
+
+	count := func(f customeruser.UserFilter, org uuid.UUID) int {
+		t.Helper()
+		n, err := e.batch().MaxRoleCount(e.ctx, org, f)
+		require.NoError(t, err)
+		return n
+	}
+	assert.Equal(t, 4, count(customeruser.UserFilter{}, e.org))
+	assert.Equal(t, 3, count(customeruser.UserFilter{Enabled: ptr(true)}, e.org))
+	assert.Equal(t, 3, count(customeruser.UserFilter{SubtreeOf: c1.ID}, e.org))
+	assert.Equal(t, 1, count(customeruser.UserFilter{CustomerID: c1.ID}, e.org))
+	assert.Equal(t, 0, count(customeruser.UserFilter{Email: "none@"}, e.org))
+	assert.Equal(t, 0, count(customeruser.UserFilter{Email: "nobody"}, e.org), "no user matches")
+	assert.Equal(t, 4, count(customeruser.UserFilter{RoleID: roles[3]}, e.org))
+	assert.Equal(t, 1, count(customeruser.UserFilter{}, other), "another organization")
+	assert.Equal(t, 0, count(customeruser.UserFilter{}, cu.NewID()))
+}
