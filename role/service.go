@@ -311,6 +311,27 @@ func (f Filter) matchesCustomer(r Role) bool {
 // role's customer; its roles are always self-managed and public, and may
 // not grant more than it holds.
 func (s *Service) Create(ctx context.Context, actor cu.Actor, in Input) (Role, error) {
+	r, err := s.create(ctx, actor, in)
+	if codeTaken(err) {
+		// A concurrent create took the code generated from the label after
+		// our check: run again, so the checks see the winner (a taken label
+		// is then reported as such, or the code gets a suffix).
+		r, err = s.create(ctx, actor, in)
+	}
+	return r, err
+}
+
+// codeTaken reports whether err is the storage's unique-code violation.
+func codeTaken(err error) bool {
+	var e *cu.Error
+	if !errors.As(err, &e) || e.Code != cu.CodeInvalid {
+		return false
+	}
+	v, ok := e.Violation("code")
+	return ok && v.Rule == "unique"
+}
+
+func (s *Service) create(ctx context.Context, actor cu.Actor, in Input) (Role, error) {
 	var out Role
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context) error {
 		g, err := s.grants(ctx, actor)
