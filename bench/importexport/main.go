@@ -4,18 +4,19 @@
 // figures). It is a benchmark program, not a test: nothing runs it but a
 // person.
 //
-//	go run ./bench/importexport                  # everything, about 10 min on 2 cores
-//	go run ./bench/importexport -cpuprofile import.pprof -trace
+//	go run ./bench/importexport            # everything, 10-20 min on 2 cores
+//	go run ./bench/importexport -keep      # the same, keeping the database; then:
+//	go run ./bench/importexport -reuse -keep -no-export -rounds 1 -trace -cpuprofile import.pprof
 //
 // It creates a database of its own (-db, dropped at the end unless -keep)
 // on the server of -dsn and migrates it (postgres.Migrate). An
 // organization gets -export-users users with set-based SQL
 // (generate_series; 1 or 2 roles each), so that the imports write into
-// tables of production size with up-to-date statistics (autovacuum is
-// then turned off for the tables, so that it does not run in the middle
-// of a measure). Another one gets the predefined roles
-// (role.Service.Seed) and 100 customers
-// (customeruser.Service.CreateCustomer). Then, per round (-rounds):
+// tables of production size; the tables are analysed, then autovacuum is
+// turned off for them, so that it does not run in the middle of a measure.
+// Another organization gets the predefined roles (role.Service.Seed) and
+// 100 customers (customeruser.Service.CreateCustomer). Then, per round
+// (-rounds):
 //
 //   - COPY reference: the CSV file of -users new users (1 or 2 roles each,
 //     generated in memory in the format of ExportUsers) parsed with
@@ -23,20 +24,23 @@
 //     customer_user_roles, in one transaction;
 //   - ImportUsers in ModeValidate, ModeAllOrNothing and ModeSkipInvalid on
 //     the same file;
-//   - the COPY reference again: each import is compared with the mean of
-//     the two COPY runs around it, by rate and by CPU time (this process's
-//     and the database backends', read from /proc: the server must run on
-//     this machine for the latter).
+//   - the COPY reference again (it opens the next round): each import is
+//     compared with the mean of the two COPY runs around it, by rate and by
+//     CPU time (this process's and the database backends', read from
+//     /proc: the server must run on this machine for the latter).
 //
 // Each run writes into a fresh organization with the predefined roles and
 // the same customers (same ids, copied with SQL), so that the one file
-// fits every run; the tables keep the users of earlier runs.
+// fits every run; the tables keep the users of earlier runs. A fresh
+// organization is what the statistics do not know: see BENCHMARKS.md for
+// what that does to the e-mail look-ups (and -fenced-lookup).
 //
 // Last, the export of the first organization runs in fresh child processes
-// of this program (-phase export), one per variant, so that the peak RSS
-// each reports (VmHWM) is the export's alone: ExportUsers with the default
-// options, ExportUsers with RoleColumns fixed, and PostgreSQL's own
-// COPY ... TO STDOUT (FORMAT csv) of the same columns as the floor.
+// of this program (-phase export), one per variant (-export-variants), so
+// that the peak RSS each reports (VmHWM) is the export's alone: ExportUsers
+// with the default options ("default"), ExportUsers with RoleColumns fixed
+// ("fixed"), and PostgreSQL's own COPY ... TO STDOUT (FORMAT csv) of the
+// same columns as the floor ("copy").
 package main
 
 import (
@@ -89,6 +93,8 @@ type config struct {
 	// export phase (child process)
 	org     string
 	variant string
+	// exportVariants lists the export variants of -phase all.
+	exportVariants string
 }
 
 func main() {
@@ -99,7 +105,7 @@ func main() {
 	flag.IntVar(&c.users, "users", 100_000, "users in the imported file")
 	flag.IntVar(&c.exportUsers, "export-users", 1_000_000, "users seeded for the export")
 	flag.IntVar(&c.customers, "customers", 100, "customers of each organization")
-	flag.IntVar(&c.rounds, "rounds", 3, "import rounds (each: copy, validate, all-or-nothing, skip-invalid, copy)")
+	flag.IntVar(&c.rounds, "rounds", 2, "import rounds (each: validate, all-or-nothing, skip-invalid, between two COPY reference runs; rounds share them)")
 	flag.IntVar(&c.batch, "batch", 0, "ImportOptions.BatchSize (0: the default)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the first all-or-nothing import to this file")
 	flag.BoolVar(&c.trace, "trace", false, "time the repository calls of the imports (adds a little overhead)")
@@ -108,6 +114,7 @@ func main() {
 	flag.BoolVar(&c.noExport, "no-export", false, "skip the exports")
 	flag.BoolVar(&c.fenced, "fenced-lookup", false, "diagnostic: find the e-mail keys of each import batch with the fenced statement of fencedUsers instead of the store's GetManyByEmailKeys")
 	flag.StringVar(&c.org, "org", "", "export phase: the organization to export")
+	flag.StringVar(&c.exportVariants, "export-variants", "default,copy", "the exports to run, each in a process of its own: default, fixed, copy")
 	flag.StringVar(&c.variant, "variant", "default", "export phase: default, fixed (RoleColumns 2) or copy (COPY TO, the floor)")
 	flag.Parse()
 
@@ -264,27 +271,36 @@ func runAll(ctx context.Context, c config) (err error) {
 		return err
 	}
 	var res []result
+	var last *result
 	for round := 1; round <= c.rounds; round++ {
-		rr, err := w.importRound(ctx, round, file)
+		rr, l, err := w.importRound(ctx, round, file, last)
 		if err != nil {
 			return err
 		}
-		res = append(res, rr...)
+		res, last = append(res, rr...), l
 	}
-	for _, v := range []string{"default", "fixed", "copy"} {
+	var exports []result
+	for v := range strings.SplitSeq(c.exportVariants, ",") {
 		if c.noExport {
 			break
 		}
-		r, err := runExportChild(ctx, c, exportOrg, v)
+		r, err := runExportChild(ctx, c, exportOrg, strings.TrimSpace(v))
 		if err != nil {
 			return fmt.Errorf("export %s: %w", v, err)
 		}
-		res = append(res, r)
+		exports = append(exports, r)
 	}
-	// The exports are compared with the COPY TO floor (the last one).
-	for i := len(res) - 3; !c.noExport && i < len(res)-1; i++ {
-		res[i].Ref = res[len(res)-1].rate()
+	// The exports are compared with the COPY TO floor.
+	for _, x := range exports {
+		if x.Name == copyToName {
+			for i := range exports {
+				if exports[i].Name != copyToName {
+					exports[i].Ref = x.rate()
+				}
+			}
+		}
 	}
+	res = append(res, exports...)
 	printResults(os.Stdout, c, res, time.Since(begin))
 	return nil
 }
@@ -549,9 +565,11 @@ func (w *world) backendCPU(ctx context.Context) (map[int]float64, error) {
 	return out, nil
 }
 
-// importRound runs the COPY reference, the three imports and the COPY
-// reference again.
-func (w *world) importRound(ctx context.Context, round int, file []byte) ([]result, error) {
+// importRound runs the three imports between two runs of the COPY
+// reference: before, the one given (the last of the previous round) or a
+// new one when there is none; after, a new one. It returns the results,
+// the COPY runs included, and the last COPY run.
+func (w *world) importRound(ctx context.Context, round int, file []byte, before *result) ([]result, *result, error) {
 	var out []result
 	copyRun := func() (result, error) {
 		if err := w.nextOrg(ctx); err != nil {
@@ -570,15 +588,22 @@ func (w *world) importRound(ctx context.Context, round int, file []byte) ([]resu
 		logf("round %d: %-34s %8.0f rows/s  (%.1f s)", round, r.Name, r.rate(), r.Seconds)
 		return r, err
 	}
-	c1, err := copyRun()
-	if err != nil {
-		return nil, err
+	var c1 result
+	if before != nil {
+		c1 = *before
+	} else {
+		r, err := copyRun()
+		if err != nil {
+			return nil, nil, err
+		}
+		c1 = r
+		out = append(out, c1)
 	}
 	modes := []customeruser.ImportMode{customeruser.ModeValidate, customeruser.ModeAllOrNothing, customeruser.ModeSkipInvalid}
 	var imports []result
 	for _, mode := range modes {
 		if err := w.nextOrg(ctx); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		svc := w.svc
 		if w.traceSvc != nil {
@@ -589,16 +614,16 @@ func (w *world) importRound(ctx context.Context, round int, file []byte) ([]resu
 		if profile {
 			f, err := os.Create(w.c.cpuprofile)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			defer f.Close()
 			if err := pprof.StartCPUProfile(f); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		m, err := w.startMeter(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rep, err := svc.ImportUsers(ctx, w.admin, bytes.NewReader(file), customeruser.ImportOptions{
 			Mode: mode, BatchSize: w.c.batch, MaxErrors: 10,
@@ -607,25 +632,25 @@ func (w *world) importRound(ctx context.Context, round int, file []byte) ([]resu
 			pprof.StopCPUProfile()
 		}
 		if err != nil {
-			return nil, fmt.Errorf("import %s: %w", mode, err)
+			return nil, nil, fmt.Errorf("import %s: %w", mode, err)
 		}
 		r, err := m.stop(ctx, "ImportUsers "+string(mode), round, rep.Read)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if rep.Added != w.c.users || rep.Errors != 0 {
-			return nil, fmt.Errorf("import %s: read %d, added %d, errors %d: %v", mode, rep.Read, rep.Added, rep.Errors, rep.RowErrors)
+			return nil, nil, fmt.Errorf("import %s: read %d, added %d, errors %d: %v", mode, rep.Read, rep.Added, rep.Errors, rep.RowErrors)
 		}
 		var stored, links int
 		if err := w.conn.QueryRow(ctx, "SELECT (SELECT count(*) FROM customer_users WHERE organization_id = $1), (SELECT count(*) FROM customer_user_roles WHERE organization_id = $1)", w.org).Scan(&stored, &links); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		want := w.c.users
 		if mode == customeruser.ModeValidate {
 			want = 0
 		}
 		if stored != want {
-			return nil, fmt.Errorf("import %s: %d users stored, want %d", mode, stored, want)
+			return nil, nil, fmt.Errorf("import %s: %d users stored, want %d", mode, stored, want)
 		}
 		r.Note = fmt.Sprintf("report: added %d, errors %d; stored %d users + %d role links", rep.Added, rep.Errors, stored, links)
 		logf("round %d: %-34s %8.0f rows/s  (%.1f s; client CPU %.1f s, server CPU %.1f s)", round, r.Name, r.rate(), r.Seconds, r.ClientCPU, r.ServerCPU)
@@ -636,17 +661,16 @@ func (w *world) importRound(ctx context.Context, round int, file []byte) ([]resu
 	}
 	c2, err := copyRun()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ref := (c1.rate() + c2.rate()) / 2
 	refCPU := (c1.cpuPerRow() + c2.cpuPerRow()) / 2
 	for i := range imports {
 		imports[i].Ref, imports[i].RefCPU = ref, refCPU
 	}
-	out = append(out, c1)
 	out = append(out, imports...)
 	out = append(out, c2)
-	return out, nil
+	return out, &c2, nil
 }
 
 // copyReference parses the file as a minimal importer would (encoding/csv,
@@ -896,7 +920,7 @@ func runExportPhase(ctx context.Context, c config) error {
 			return err
 		}
 		defer conn.Close(ctx)
-		r.Name = "COPY TO STDOUT csv (reference)"
+		r.Name = copyToName
 		start, cpu = time.Now(), selfCPU()
 		// COPY takes no parameters: the organization is a parsed UUID.
 		tag, err := conn.PgConn().CopyTo(ctx, cw, `COPY (
@@ -942,6 +966,9 @@ func runExportPhase(ctx context.Context, c config) error {
 	fmt.Printf("RESULT %s\n", b)
 	return nil
 }
+
+// copyToName names the floor of the exports.
+const copyToName = "COPY TO STDOUT csv (reference)"
 
 // countingWriter discards what it is given and counts the bytes.
 type countingWriter struct{ n int64 }
