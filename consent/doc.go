@@ -48,7 +48,8 @@
 //	consents := consent.NewService(consent.Deps{...})
 //	users.AddRegistrationHook(consent.RegistrationHook(consents))
 //	users.AddDeleteHook(consent.DeleteHook(consents))
-//	gdpr := consent.NewGDPR(consents, users, sources...)
+//	gdpr := consent.NewGDPR(consents, users, sources...).With(
+//		consent.WithAttemptEraser(store.LoginAttempts().(consent.AttemptEraser)))
 //
 // The services and the sources must share one storage transactor, so that
 // the hooks join the customer-user transactions and Erase is one
@@ -62,4 +63,10 @@
 // section per registered PersonalDataSource. GDPR.Erase anonymises the user
 // (customeruser.Service.Anonymize), revokes its consents (source
 // "erasure"), erases every source, in one transaction, keeping the ledger.
+// When the storage offers them, it also redacts the payloads of the user's
+// history events and notification requests (EventRedactor, found on the
+// event log) and blanks the e-mail, IP address and user agent of its login
+// attempts (AttemptEraser, given with WithAttemptEraser), so that no
+// personal data of the user is left in the library's tables. The
+// storage/memory and storage/postgres stores offer both.
 package consent

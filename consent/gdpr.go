@@ -74,7 +74,9 @@ func WithAttemptEraser(e AttemptEraser) GDPROption { return func(g *GDPR) { g.at
 
 // NewGDPR returns the GDPR use cases over both services and the sources.
 // It panics when two sources share a name or one has none: that is a
-// wiring mistake, and an export must not silently lose a section.
+// wiring mistake, and an export must not silently lose a section. Erase
+// redacts events with the consent Service's event log when it implements
+// EventRedactor; With sets the AttemptEraser (or another redactor).
 func NewGDPR(consents *Service, users *customeruser.Service, sources ...PersonalDataSource) *GDPR {
 	seen := map[string]bool{}
 	for _, src := range sources {

@@ -238,3 +238,12 @@ func (h *harness) listEvents(f cu.EventFilter) []cu.Event {
 		p.Cursor = page.NextCursor
 	}
 }
+
+// memoryOnly skips t during the PostgreSQL pass, for the few tests too
+// slow there whose point is not the storage; reason says why.
+func memoryOnly(t *testing.T, reason string) {
+	t.Helper()
+	if pgStore != nil {
+		t.Skip("memory storage only: " + reason)
+	}
+}

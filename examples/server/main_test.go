@@ -23,6 +23,7 @@ import (
 	"github.com/b2bkit/customerusers/customeruser"
 	"github.com/b2bkit/customerusers/examples/internal/demo"
 	"github.com/b2bkit/customerusers/storage/postgres"
+	"github.com/b2bkit/customerusers/storage/postgres/pgtest"
 )
 
 func init() {
@@ -337,18 +338,11 @@ func TestServerOnPostgres(t *testing.T) {
 // afterwards. It skips when no server answers, unless CI=true.
 func createDatabase(t *testing.T) string {
 	t.Helper()
-	admin := os.Getenv("TEST_DATABASE_URL")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
+	pgtest.Require(t)
+	admin := pgtest.DSN()
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, admin)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is required in CI: %v", err)
-		}
-		t.Skipf("no PostgreSQL at %s: %v", admin, err)
-	}
+	require.NoError(t, err)
 	name := "cu_server_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	_, err = db.ExecContext(ctx, "CREATE DATABASE "+name)
 	require.NoError(t, err)

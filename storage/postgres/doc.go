@@ -13,6 +13,18 @@
 //		Tx: store, Customers: store.Customers(), Users: store.Users(),
 //		Roles: store.Roles(), Tokens: store.Tokens(), Attempts: store.LoginAttempts(),
 //		Events: store.Events(), ...})
+//	consents := consent.NewService(consent.Deps{Tx: store,
+//		Definitions: store.Consents(), Ledger: store.ConsentLedger(), ...})
+//	apps := oauthapp.NewService(oauthapp.Deps{Tx: store,
+//		Apps: store.OAuthApps(), Tokens: store.AccessTokens(), ...}, cfg)
+//	dispatcher := cu.NewDispatcher(store.Outbox(), subscribers)
+//
+// The Store has the accessors of memory.Store, so a host switches storage
+// by changing one line. The user repository also implements the batch
+// extensions that imports and exports detect (customeruser.BatchUserWriter,
+// BatchUserReader, UserRoleCounter); the event log implements
+// consent.EventRedactor and the login attempts consent.AttemptEraser,
+// which GDPR erasure uses.
 //
 // Open returns a *bun.DB on the pgx driver (DriverPGX; Bun's pgdriver is
 // available with WithDriver) and checks that the server answers. A host
@@ -65,12 +77,32 @@
 // paginated on indexes (organization, sort key, id); the text filters use
 // a trigram index.
 //
+// # Consents, OAuth, the outbox
+//
+// The consent ledger is append-only in the schema itself (a trigger
+// refuses UPDATE and DELETE); its entries keep the order of a bigserial
+// and reference their consent with ON DELETE RESTRICT, never the user.
+// Definition.Lock is SELECT ... FOR SHARE or FOR UPDATE. OAuth
+// applications are unique per (organization, owner, lower(name)) and by
+// client id; deleting one (or its owner) deletes its tokens by cascade.
+// Validating a token (TokenRepository.Lookup) is one statement: the token
+// by its digest (primary key) joined with its application, its user and
+// the user's role ids.
+//
+// The outbox is the delivery state of each event, in columns of the events
+// table, so an event and its pending delivery commit or roll back
+// together. Claim is one UPDATE of the oldest due events, chosen by a
+// SELECT ... FOR UPDATE SKIP LOCKED: dispatchers in any number of
+// processes never claim one event at the same time, and never wait for
+// each other. Store.OutboxOf restricts an outbox to one organization.
+//
 // # Tests
 //
-// The tests run the storagetest contract suite on a real server, each test
-// in a fresh schema dropped afterwards. TEST_DATABASE_URL selects the
-// server (default postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable);
+// The tests run the storagetest contract suites on a real server, each
+// test in a fresh schema dropped afterwards (package pgtest, which the
+// domain packages' tests use too). TEST_DATABASE_URL selects the server
+// (default postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable);
 // the role needs CREATE on the database. With no server the tests skip,
-// except under CI=true where they fail. Benchmarks (bench_internal_test.go)
-// need PG_BENCH=1.
+// except under CI=true where they fail. Benchmarks (bench_internal_test.go,
+// batch_bench_internal_test.go) need PG_BENCH=1.
 package postgres

@@ -149,16 +149,45 @@ func roleArgs(x role.Role) ([]any, error) {
 	return []any{x.Code, x.Label, nullID(x.CustomerID), x.SelfManaged, x.Public, g, c, x.UpdatedAt}, nil
 }
 
+// Create inserts the role. A taken id, code or label does not fail the
+// statement (ON CONFLICT DO NOTHING, which waits for a concurrent insert
+// of the same key to commit or roll back), so the transaction of ctx stays
+// usable and a second look tells which one is taken: the label first, the
+// one the user chose, since two roles racing with one label also derive
+// one code.
 func (r roleRepo) Create(ctx context.Context, x role.Role) error {
 	args, err := roleArgs(x)
 	if err != nil {
 		return cu.Internal(err)
 	}
-	_, err = r.s.idb(ctx).NewRaw(`INSERT INTO roles (code, label, customer_id, self_managed, public, grants, capabilities,
+	db := r.s.idb(ctx)
+	res, err := db.NewRaw(`INSERT INTO roles (code, label, customer_id, self_managed, public, grants, capabilities,
 		updated_at, organization_id, id, created_at, version)
-		VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, 1)`,
+		VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, 1) ON CONFLICT DO NOTHING`,
 		append(args, x.OrganizationID, x.ID, x.CreatedAt)...).Exec(ctx)
-	return mapErr(err)
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return cu.Internal(err)
+	} else if n == 1 {
+		return nil
+	}
+	var label, code bool
+	err = db.NewRaw(`SELECT
+			EXISTS (SELECT 1 FROM roles WHERE organization_id = ?0 AND lower(label) = lower(?1)
+				AND coalesce(customer_id, '00000000-0000-0000-0000-000000000000') = coalesce(?2::uuid, '00000000-0000-0000-0000-000000000000')),
+			EXISTS (SELECT 1 FROM roles WHERE organization_id = ?0 AND code = ?3)`,
+		x.OrganizationID, x.Label, nullID(x.CustomerID), x.Code).Scan(ctx, &label, &code)
+	switch {
+	case err != nil:
+		return mapErr(err)
+	case label:
+		return uniqueErrors["roles_label_uq"]()
+	case code:
+		return uniqueErrors["roles_code_uq"]()
+	}
+	return uniqueErrors["roles_pkey"]()
 }
 
 func (r roleRepo) Update(ctx context.Context, x role.Role, expected int64) error {

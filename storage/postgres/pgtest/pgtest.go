@@ -75,7 +75,16 @@ func admin() (*bun.DB, error) {
 		if adminErr != nil {
 			return
 		}
-		if _, adminErr = adminDB.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"); adminErr != nil {
+		// Test binaries start together: the lock keeps two of them from
+		// creating the extension at once (the loser would fail).
+		adminErr = adminDB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('customerusers pgtest extension'))"); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+			return err
+		})
+		if adminErr != nil {
 			_ = adminDB.Close()
 		}
 	})
