@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -16,71 +15,23 @@ import (
 	cu "github.com/b2bkit/customerusers"
 	"github.com/b2bkit/customerusers/consent"
 	"github.com/b2bkit/customerusers/customeruser"
+	"github.com/b2bkit/customerusers/internal/teststore"
 	"github.com/b2bkit/customerusers/role"
-	"github.com/b2bkit/customerusers/storage/memory"
-	"github.com/b2bkit/customerusers/storage/postgres"
-	"github.com/b2bkit/customerusers/storage/postgres/pgtest"
 )
 
-// pgStore is the store of the PostgreSQL pass (nil during the memory
-// pass): TestMain runs every test of the package on a fresh memory store,
-// then again on one PostgreSQL schema shared by the whole run, where each
-// harness works in an organization of its own (see pgtest.Main).
-var pgStore *postgres.Store
+// TestMain runs the tests on memory, then on PostgreSQL (teststore.Main).
+func TestMain(m *testing.M) { teststore.Main(m) }
 
-func TestMain(m *testing.M) { pgtest.Main(m, func(s *postgres.Store) { pgStore = s }) }
-
-// testCustomers is the customer repository of a store, which is also the
-// customer hierarchy.
-type testCustomers interface {
-	customeruser.CustomerRepository
-	role.Hierarchy
-}
-
-// testStore is the storage of one test, with the accessors of the
-// storages' Store types: a fresh memory store, or the shared PostgreSQL
-// store.
-type testStore struct {
-	cu.Transactor
-	roles       role.Repository
-	customers   testCustomers
-	users       customeruser.UserRepository
-	tokens      customeruser.TokenRepository
-	attempts    customeruser.LoginAttemptRepository
-	events      cu.EventLog
-	definitions consent.DefinitionRepository
-	ledger      consent.LedgerRepository
-}
-
-func newTestStore() *testStore {
-	if pg := pgStore; pg != nil {
-		return &testStore{Transactor: pg, roles: pg.Roles(), customers: pg.Customers(), users: pg.Users(), tokens: pg.Tokens(),
-			attempts: pg.LoginAttempts(), events: pg.Events(), definitions: pg.Consents(), ledger: pg.ConsentLedger()}
-	}
-	m := memory.New()
-	return &testStore{Transactor: m, roles: m.Roles(), customers: m.Customers(), users: m.Users(), tokens: m.Tokens(),
-		attempts: m.LoginAttempts(), events: m.Events(), definitions: m.Consents(), ledger: m.ConsentLedger()}
-}
-
-func (s *testStore) Roles() role.Repository                             { return s.roles }
-func (s *testStore) Customers() testCustomers                           { return s.customers }
-func (s *testStore) Users() customeruser.UserRepository                 { return s.users }
-func (s *testStore) Tokens() customeruser.TokenRepository               { return s.tokens }
-func (s *testStore) LoginAttempts() customeruser.LoginAttemptRepository { return s.attempts }
-func (s *testStore) Events() cu.EventLog                                { return s.events }
-func (s *testStore) Consents() consent.DefinitionRepository             { return s.definitions }
-func (s *testStore) ConsentLedger() consent.LedgerRepository            { return s.ledger }
-
-const testPassword = "Secret123"
+const testPassword = teststore.Password
 
 // cheapArgon2 keeps tests fast.
-var cheapArgon2 = customeruser.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+var cheapArgon2 = teststore.CheapArgon2
 
-// harness wires customeruser and consent over one memory store.
+// harness wires customeruser and consent over one store.
 type harness struct {
 	t        *testing.T
 	ctx      context.Context
-	store    *testStore
+	store    *teststore.Store
 	clock    *cu.ManualClock
 	org      uuid.UUID
 	admin    cu.Actor
@@ -110,48 +61,28 @@ func withoutConfirmation() harnessOpt {
 func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
 	h := &harness{
-		t: t, ctx: context.Background(), store: newTestStore(),
-		clock: cu.NewManualClock(time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)),
+		t: t, ctx: context.Background(),
+		clock: teststore.Clock(),
 		org:   uuid.New(), sites: customeruser.NewStaticSites(),
 	}
+	h.store = teststore.New(h.org)
 	h.admin = cu.BackOfficeActor(h.org, uuid.New())
-	h.website = customeruser.Website{ID: uuid.New(), Name: "Main", Localizations: []uuid.UUID{uuid.New(), uuid.New()}}
-	h.website.DefaultLocalizationID = h.website.Localizations[0]
-	h.website2 = customeruser.Website{ID: uuid.New(), Name: "Outlet", Localizations: []uuid.UUID{uuid.New()}}
-	h.website2.DefaultLocalizationID = h.website2.Localizations[0]
-	h.sites.Add(h.org, h.website)
-	h.sites.Add(h.org, h.website2)
+	h.website, h.website2 = teststore.AddWebsites(h.sites, h.org)
 
-	authz := role.NewAuthorizer(h.store.Roles(), h.store.Customers())
-	roles := role.NewService(role.Deps{
-		Tx: h.store, Roles: h.store.Roles(), Holders: h.store.Users(), Hierarchy: h.store.Customers(),
-		Events: h.store.Events(), Authorizer: authz, Registry: role.NewRegistry(),
-	}, role.WithClock(h.clock))
-	seeded, err := roles.Seed(h.ctx, h.org)
-	require.NoError(t, err)
-	for _, r := range seeded {
-		switch r.Code {
-		case role.DefaultRoleCode:
-			h.buyer = r
-		case role.AdministratorRoleCode:
-			h.adminR = r
-		}
-	}
+	authz := h.store.Authorizer()
+	roles := role.NewService(h.store.RoleDeps(authz), role.WithClock(h.clock))
+	seeded := teststore.Seed(t, h.ctx, roles, h.org)
+	h.buyer, h.adminR = seeded.Buyer, seeded.Admin
 
 	cfg := customeruser.DefaultConfig()
 	cfg.Argon2 = cheapArgon2
 	for _, o := range opts {
 		o(h, &cfg)
 	}
-	h.svc = consent.NewService(consent.Deps{
-		Tx: h.store, Definitions: h.store.Consents(), Ledger: h.store.ConsentLedger(), Users: h.store.Users(),
-		Events: h.store.Events(), Sites: h.sites, Authorizer: authz,
-	}, consent.WithClock(h.clock))
-	h.users = customeruser.NewService(customeruser.Deps{
-		Tx: h.store, Customers: h.store.Customers(), Users: h.store.Users(), Tokens: h.store.Tokens(),
-		Attempts: h.store.LoginAttempts(), Events: h.store.Events(), Roles: h.store.Roles(), Authorizer: authz,
-		Sites: h.sites,
-	}, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock),
+	h.svc = consent.NewService(h.store.ConsentDeps(authz, h.sites), consent.WithClock(h.clock))
+	userDeps := h.store.UserDeps(authz)
+	userDeps.Sites = h.sites
+	h.users = customeruser.NewService(userDeps, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock),
 		customeruser.WithRegistrationHook(consent.RegistrationHook(h.svc)),
 		customeruser.WithDeleteHook(consent.DeleteHook(h.svc)))
 	h.gdpr = consent.NewGDPR(h.svc, h.users, h.sources...)
@@ -238,17 +169,7 @@ func (h *harness) definitions() []consent.Definition {
 
 func (h *harness) events(f cu.EventFilter) []cu.Event {
 	h.t.Helper()
-	var out []cu.Event
-	p := cu.Page{Limit: cu.MaxPageLimit}
-	for {
-		page, err := h.store.Events().List(h.ctx, h.org, f, p)
-		require.NoError(h.t, err)
-		out = append(out, page.Items...)
-		if page.NextCursor == "" {
-			return out
-		}
-		p.Cursor = page.NextCursor
-	}
+	return teststore.Events(h.t, h.ctx, h.store.Events(), h.org, f)
 }
 
 func (h *harness) eventCount() int { return len(h.events(cu.EventFilter{})) }
@@ -315,8 +236,8 @@ func payloadChanges(t *testing.T, e cu.Event) []cu.Change {
 func (h *harness) dumpStore() string {
 	h.t.Helper()
 	var b strings.Builder
-	if pgStore != nil {
-		db := pgStore.DB()
+	if pg := h.store.Postgres(); pg != nil {
+		db := pg.DB()
 		var tables []string
 		require.NoError(h.t, db.NewRaw(`SELECT table_name FROM information_schema.columns
 			WHERE table_schema = current_schema() AND column_name = 'organization_id' ORDER BY table_name`).Scan(h.ctx, &tables))

@@ -2,121 +2,39 @@ package customeruser_test
 
 import (
 	"context"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	cu "github.com/b2bkit/customerusers"
 	"github.com/b2bkit/customerusers/customeruser"
+	"github.com/b2bkit/customerusers/internal/teststore"
 	"github.com/b2bkit/customerusers/role"
-	"github.com/b2bkit/customerusers/storage/memory"
-	"github.com/b2bkit/customerusers/storage/postgres"
-	"github.com/b2bkit/customerusers/storage/postgres/pgtest"
 )
 
-// pgStore is the store of the PostgreSQL pass (nil during the memory
-// pass): TestMain runs every test of the package on a fresh memory store,
-// then again on one PostgreSQL schema shared by the whole run, where each
-// harness works in an organization of its own (see pgtest.Main).
-var pgStore *postgres.Store
+// TestMain runs the tests on memory, then on PostgreSQL (teststore.Main).
+func TestMain(m *testing.M) { teststore.Main(m) }
 
-func TestMain(m *testing.M) { pgtest.Main(m, func(s *postgres.Store) { pgStore = s }) }
+// testStore is the storage of one test: a fresh memory store, or the
+// shared PostgreSQL store. Its outbox holds the harness organization's
+// events only, since the PostgreSQL schema is shared.
+type testStore = teststore.Store
 
-// testCustomers is the customer repository of a store, which is also the
-// customer hierarchy.
-type testCustomers interface {
-	customeruser.CustomerRepository
-	role.Hierarchy
-}
+func newTestStore(org uuid.UUID) *testStore { return teststore.New(org) }
 
-// testStore is the storage of one test, with the accessors of the
-// storages' Store types: a fresh memory store, or the shared PostgreSQL
-// store. Its outbox holds the harness organization's events only, since
-// the PostgreSQL schema is shared.
-type testStore struct {
-	cu.Transactor
-	roles     role.Repository
-	customers testCustomers
-	users     customeruser.UserRepository
-	tokens    customeruser.TokenRepository
-	attempts  customeruser.LoginAttemptRepository
-	events    cu.EventLog
-	outbox    cu.Outbox
-}
-
-func newTestStore(org uuid.UUID) *testStore {
-	if pg := pgStore; pg != nil {
-		return &testStore{Transactor: pg, roles: pg.Roles(), customers: pg.Customers(), users: pg.Users(), tokens: pg.Tokens(),
-			attempts: pg.LoginAttempts(), events: pg.Events(), outbox: pg.OutboxOf(org)}
-	}
-	m := memory.New()
-	return &testStore{Transactor: m, roles: m.Roles(), customers: m.Customers(), users: m.Users(), tokens: m.Tokens(),
-		attempts: m.LoginAttempts(), events: m.Events(), outbox: m.Outbox()}
-}
-
-func (s *testStore) Roles() role.Repository                             { return s.roles }
-func (s *testStore) Customers() testCustomers                           { return s.customers }
-func (s *testStore) Users() customeruser.UserRepository                 { return s.users }
-func (s *testStore) Tokens() customeruser.TokenRepository               { return s.tokens }
-func (s *testStore) LoginAttempts() customeruser.LoginAttemptRepository { return s.attempts }
-func (s *testStore) Events() cu.EventLog                                { return s.events }
-func (s *testStore) Outbox() cu.Outbox                                  { return s.outbox }
-
-const testPassword = "Secret123"
+const testPassword = teststore.Password
 
 // cheapArgon2 keeps tests fast; production parameters are tested in
 // password_test.go.
-var cheapArgon2 = customeruser.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+var cheapArgon2 = teststore.CheapArgon2
 
 // recordingNotifier keeps every notification it is given. The Service
 // calls it inside the transaction of the change, so it also records the
 // notifications of a change that later rolls back (a host's outer
 // transaction failing): tests of rollback use the outbox path
 // (notifier_test.go), where nothing is sent for a rolled-back change.
-type recordingNotifier struct {
-	mu   sync.Mutex
-	sent []customeruser.Notification
-	fail error
-}
-
-func (n *recordingNotifier) Notify(_ context.Context, x customeruser.Notification) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.fail != nil {
-		return n.fail
-	}
-	n.sent = append(n.sent, x)
-	return nil
-}
-
-// Sent returns all notifications so far.
-func (n *recordingNotifier) Sent() []customeruser.Notification {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return append([]customeruser.Notification(nil), n.sent...)
-}
-
-// Last returns the latest notification with that template.
-func (n *recordingNotifier) Last(template string) (customeruser.Notification, bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for i := len(n.sent) - 1; i >= 0; i-- {
-		if n.sent[i].Template == template {
-			return n.sent[i], true
-		}
-	}
-	return customeruser.Notification{}, false
-}
-
-// Reset forgets the notifications so far.
-func (n *recordingNotifier) Reset() {
-	n.mu.Lock()
-	n.sent = nil
-	n.mu.Unlock()
-}
+type recordingNotifier = teststore.Notifier
 
 type harness struct {
 	t                                   *testing.T
@@ -139,49 +57,26 @@ func newHarness(t *testing.T, opts ...customeruser.Option) *harness {
 	h := &harness{
 		t:     t,
 		ctx:   context.Background(),
-		clock: cu.NewManualClock(time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)),
+		clock: teststore.Clock(),
 		org:   uuid.New(),
 		mail:  &recordingNotifier{},
 		sites: customeruser.NewStaticSites(),
 	}
 	h.store = newTestStore(h.org)
 	h.admin = cu.BackOfficeActor(h.org, uuid.New())
-	h.website = customeruser.Website{ID: uuid.New(), Name: "Main", Localizations: []uuid.UUID{uuid.New(), uuid.New()}}
-	h.website.DefaultLocalizationID = h.website.Localizations[0]
-	h.website2 = customeruser.Website{ID: uuid.New(), Name: "Outlet", Localizations: []uuid.UUID{uuid.New()}}
-	h.website2.DefaultLocalizationID = h.website2.Localizations[0]
-	h.sites.Add(h.org, h.website)
-	h.sites.Add(h.org, h.website2)
+	h.website, h.website2 = teststore.AddWebsites(h.sites, h.org)
 
-	customers := h.store.Customers()
-	h.authz = role.NewAuthorizer(h.store.Roles(), customers)
-	h.roles = role.NewService(role.Deps{
-		Tx: h.store, Roles: h.store.Roles(), Holders: h.store.Users(), Hierarchy: customers, Events: h.store.Events(),
-		Authorizer: h.authz, Registry: role.NewRegistry(),
-	}, role.WithClock(h.clock))
-	seeded, err := h.roles.Seed(h.ctx, h.org)
-	require.NoError(t, err)
-	for _, r := range seeded {
-		switch r.Code {
-		case "ADMINISTRATOR":
-			h.adminRole = r
-		case "BUYER":
-			h.buyerRole = r
-		case "ANONYMOUS":
-			h.anonymousRole = r
-		}
-	}
-	require.NotEqual(t, uuid.Nil, h.adminRole.ID)
-	require.NotEqual(t, uuid.Nil, h.buyerRole.ID)
+	h.authz = h.store.Authorizer()
+	h.roles = role.NewService(h.store.RoleDeps(h.authz), role.WithClock(h.clock))
+	seeded := teststore.Seed(t, h.ctx, h.roles, h.org)
+	h.adminRole, h.buyerRole, h.anonymousRole = seeded.Admin, seeded.Buyer, seeded.Anonymous
 
 	cfg := customeruser.DefaultConfig()
 	cfg.Argon2 = cheapArgon2
 	all := append([]customeruser.Option{customeruser.WithConfig(cfg), customeruser.WithClock(h.clock)}, opts...)
-	h.svc = customeruser.NewService(customeruser.Deps{
-		Tx: h.store, Customers: customers, Users: h.store.Users(), Tokens: h.store.Tokens(),
-		Attempts: h.store.LoginAttempts(), Events: h.store.Events(), Roles: h.store.Roles(),
-		Authorizer: h.authz, Sites: h.sites, Notifier: h.mail,
-	}, all...)
+	deps := h.store.UserDeps(h.authz)
+	deps.Sites, deps.Notifier = h.sites, h.mail
+	h.svc = customeruser.NewService(deps, all...)
 	return h
 }
 
@@ -226,24 +121,13 @@ func (h *harness) eventCount() int {
 }
 
 func (h *harness) listEvents(f cu.EventFilter) []cu.Event {
-	var out []cu.Event
-	p := cu.Page{Limit: cu.MaxPageLimit}
-	for {
-		page, err := h.store.Events().List(h.ctx, h.org, f, p)
-		require.NoError(h.t, err)
-		out = append(out, page.Items...)
-		if page.NextCursor == "" {
-			return out
-		}
-		p.Cursor = page.NextCursor
-	}
+	h.t.Helper()
+	return teststore.Events(h.t, h.ctx, h.store.Events(), h.org, f)
 }
 
 // memoryOnly skips t during the PostgreSQL pass, for the few tests too
 // slow there whose point is not the storage; reason says why.
 func memoryOnly(t *testing.T, reason string) {
 	t.Helper()
-	if pgStore != nil {
-		t.Skip("memory storage only: " + reason)
-	}
+	teststore.MemoryOnly(t, reason)
 }

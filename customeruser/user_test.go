@@ -446,7 +446,7 @@ func TestCreateUserNotifierFailureAbortsCreation(t *testing.T) {
 	h := newHarness(t)
 	c := h.customer("Acme", uuid.Nil)
 	before, events := utUsers(h), h.eventCount()
-	h.mail.fail = errors.New("outbox unavailable")
+	h.mail.Fail(errors.New("outbox unavailable"))
 	in := utInput(h, c.ID, "welcome@example.org")
 	in.SendWelcomeEmail = true
 	_, err := h.svc.CreateUser(h.ctx, h.admin, in)

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -26,15 +25,16 @@ import (
 	"github.com/b2bkit/customerusers/consent"
 	"github.com/b2bkit/customerusers/customeruser"
 	"github.com/b2bkit/customerusers/httpadapter"
+	"github.com/b2bkit/customerusers/internal/teststore"
 	"github.com/b2bkit/customerusers/oauthapp"
 	"github.com/b2bkit/customerusers/role"
-	"github.com/b2bkit/customerusers/storage/memory"
 	"github.com/b2bkit/customerusers/storage/postgres/pgtest"
 )
 
 // testStorage is what the harness needs from a storage implementation, so
-// that the same end-to-end tests run on every storage (memory now,
-// PostgreSQL by adding an entry to storages).
+// that the same end-to-end tests run on every storage (see storages). Its
+// fields let a test wrap one repository (a failing or counting one) before
+// building its harness.
 type testStorage struct {
 	Tx        cu.Transactor
 	Customers customeruser.CustomerRepository
@@ -60,18 +60,15 @@ var storages = []struct {
 	name string
 	open func(t *testing.T) testStorage
 }{
-	{"memory", func(*testing.T) testStorage {
-		s := memory.New()
-		return testStorage{Tx: s, Customers: s.Customers(), Hierarchy: s.Customers(), Users: s.Users(), Tokens: s.Tokens(),
-			Attempts: s.LoginAttempts(), Events: s.Events(), Roles: s.Roles(), Consents: s.Consents(), Ledger: s.ConsentLedger(),
-			Apps: s.OAuthApps(), AccessTokens: s.AccessTokens()}
-	}},
-	{"postgres", func(t *testing.T) testStorage {
-		s := pgtest.SharedStore(t)
-		return testStorage{Tx: s, Customers: s.Customers(), Hierarchy: s.Customers(), Users: s.Users(), Tokens: s.Tokens(),
-			Attempts: s.LoginAttempts(), Events: s.Events(), Roles: s.Roles(), Consents: s.Consents(), Ledger: s.ConsentLedger(),
-			Apps: s.OAuthApps(), AccessTokens: s.AccessTokens()}
-	}},
+	{"memory", func(*testing.T) testStorage { return storageOf(teststore.Memory()) }},
+	{"postgres", func(t *testing.T) testStorage { return storageOf(teststore.Postgres(pgtest.SharedStore(t), uuid.Nil)) }},
+}
+
+// storageOf returns the repositories of s as the fields of a testStorage.
+func storageOf(s *teststore.Store) testStorage {
+	return testStorage{Tx: s.Transactor, Customers: s.Customers(), Hierarchy: s.Customers(), Users: s.Users(),
+		Tokens: s.Tokens(), Attempts: s.LoginAttempts(), Events: s.Events(), Roles: s.Roles(), Consents: s.Consents(),
+		Ledger: s.ConsentLedger(), Apps: s.OAuthApps(), AccessTokens: s.AccessTokens()}
 }
 
 // TestMain drops the shared PostgreSQL schema after the run.
@@ -92,7 +89,7 @@ func eachStorage(t *testing.T, fn func(t *testing.T, h *harness)) {
 }
 
 const (
-	testPassword = "Secret123"
+	testPassword = teststore.Password
 	// The hosts the public endpoints map to the two organizations.
 	hostOrg  = "shop.example"
 	hostOrg2 = "other.example"
@@ -111,38 +108,20 @@ const (
 	resourceSecret   = "resource-server-secret"
 )
 
-var cheapArgon2 = customeruser.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+var cheapArgon2 = teststore.CheapArgon2
 
 // recordingNotifier keeps every notification (the tests take tokens from
 // it, as a user would from the e-mail).
-type recordingNotifier struct {
-	mu   sync.Mutex
-	sent []customeruser.Notification
-}
+type recordingNotifier struct{ teststore.Notifier }
 
-func (n *recordingNotifier) Notify(_ context.Context, x customeruser.Notification) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.sent = append(n.sent, x)
-	return nil
-}
-
+// last returns the latest notification of template to email (anyone when
+// empty).
 func (n *recordingNotifier) last(template, email string) (customeruser.Notification, bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for i := len(n.sent) - 1; i >= 0; i-- {
-		if n.sent[i].Template == template && (email == "" || strings.EqualFold(n.sent[i].Email, email)) {
-			return n.sent[i], true
-		}
-	}
-	return customeruser.Notification{}, false
+	return n.LastTo(template, email)
 }
 
-func (n *recordingNotifier) count() int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return len(n.sent)
-}
+// count counts all notifications so far.
+func (n *recordingNotifier) count() int { return n.Count("") }
 
 // principal is who a test bearer token stands for: a fixed actor, or a
 // customer user resolved at each request (so its current roles count).
@@ -185,7 +164,7 @@ func newHarness(t *testing.T, st testStorage) *harness {
 	t.Helper()
 	h := &harness{
 		t: t, ctx: context.Background(), st: st,
-		clock:  cu.NewManualClock(time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)),
+		clock:  teststore.Clock(),
 		mail:   &recordingNotifier{},
 		sites:  customeruser.NewStaticSites(),
 		org:    uuid.New(),
@@ -194,14 +173,8 @@ func newHarness(t *testing.T, st testStorage) *harness {
 	}
 	h.admin = cu.BackOfficeActor(h.org, uuid.New())
 	h.admin2 = cu.BackOfficeActor(h.org2, uuid.New())
-	h.website = customeruser.Website{ID: uuid.New(), Name: "Main", Localizations: []uuid.UUID{uuid.New(), uuid.New()}}
-	h.website.DefaultLocalizationID = h.website.Localizations[0]
-	h.website2 = customeruser.Website{ID: uuid.New(), Name: "Outlet", Localizations: []uuid.UUID{uuid.New()}}
-	h.website2.DefaultLocalizationID = h.website2.Localizations[0]
-	h.websiteOrg2 = customeruser.Website{ID: uuid.New(), Name: "Other", Localizations: []uuid.UUID{uuid.New()}}
-	h.websiteOrg2.DefaultLocalizationID = h.websiteOrg2.Localizations[0]
-	h.sites.Add(h.org, h.website)
-	h.sites.Add(h.org, h.website2)
+	h.website, h.website2 = teststore.AddWebsites(h.sites, h.org)
+	h.websiteOrg2 = teststore.Website("Other", 1)
 	h.sites.Add(h.org2, h.websiteOrg2)
 
 	authz := role.NewAuthorizer(st.Roles, st.Hierarchy)
@@ -259,19 +232,8 @@ func newHarness(t *testing.T, st testStorage) *harness {
 
 func (h *harness) seed(org uuid.UUID) (admin, buyer role.Role) {
 	h.t.Helper()
-	seeded, err := h.roles.Seed(h.ctx, org)
-	require.NoError(h.t, err)
-	for _, r := range seeded {
-		switch r.Code {
-		case role.AdministratorRoleCode:
-			admin = r
-		case role.DefaultRoleCode:
-			buyer = r
-		}
-	}
-	require.NotEqual(h.t, uuid.Nil, admin.ID)
-	require.NotEqual(h.t, uuid.Nil, buyer.ID)
-	return admin, buyer
+	seeded := teststore.Seed(h.t, h.ctx, h.roles, org)
+	return seeded.Admin, seeded.Buyer
 }
 
 // token registers a bearer token for p.
@@ -360,17 +322,7 @@ func (h *harness) getUser(id uuid.UUID) customeruser.User {
 // eventCount counts all events of org (to assert that nothing changed).
 func (h *harness) eventCount(org uuid.UUID) int {
 	h.t.Helper()
-	n := 0
-	p := cu.Page{Limit: cu.MaxPageLimit}
-	for {
-		page, err := h.st.Events.List(h.ctx, org, cu.EventFilter{}, p)
-		require.NoError(h.t, err)
-		n += len(page.Items)
-		if page.NextCursor == "" {
-			return n
-		}
-		p.Cursor = page.NextCursor
-	}
+	return len(teststore.Events(h.t, h.ctx, h.st.Events, org, cu.EventFilter{}))
 }
 
 // response is an answer, already checked against the OpenAPI document.

@@ -185,13 +185,13 @@ func TestCreateNotifierFailureRollsBack(t *testing.T) {
 	h := newHarness(t)
 	owner := h.user("owner@acme.example")
 	events := len(h.allEvents())
-	h.mail.fail = errors.New("outbox down")
+	h.mail.Fail(errors.New("outbox down"))
 	_, err := h.apps.Create(h.ctx, h.admin, owner.ID, oauthapp.Input{Name: "A"})
 	require.ErrorIs(t, err, cu.ErrInternal)
 	assert.Zero(t, h.appCount())
 	assert.Equal(t, events, len(h.allEvents()))
 
-	h.mail.fail = nil
+	h.mail.Fail(nil)
 	_, err = h.apps.Create(h.ctx, h.admin, owner.ID, oauthapp.Input{Name: "A"})
 	require.NoError(t, err, "the name is free: nothing was left behind")
 	assert.Equal(t, 1, h.mail.count(customeruser.TemplateOAuthAppCreated))

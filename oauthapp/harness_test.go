@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -14,63 +12,15 @@ import (
 
 	cu "github.com/b2bkit/customerusers"
 	"github.com/b2bkit/customerusers/customeruser"
+	"github.com/b2bkit/customerusers/internal/teststore"
 	"github.com/b2bkit/customerusers/oauthapp"
 	"github.com/b2bkit/customerusers/role"
-	"github.com/b2bkit/customerusers/storage/memory"
-	"github.com/b2bkit/customerusers/storage/postgres"
-	"github.com/b2bkit/customerusers/storage/postgres/pgtest"
 )
 
-// pgStore is the store of the PostgreSQL pass (nil during the memory
-// pass): TestMain runs every test of the package on a fresh memory store,
-// then again on one PostgreSQL schema shared by the whole run, where each
-// harness works in an organization of its own (see pgtest.Main).
-var pgStore *postgres.Store
+// TestMain runs the tests on memory, then on PostgreSQL (teststore.Main).
+func TestMain(m *testing.M) { teststore.Main(m) }
 
-func TestMain(m *testing.M) { pgtest.Main(m, func(s *postgres.Store) { pgStore = s }) }
-
-// testCustomers is the customer repository of a store, which is also the
-// customer hierarchy.
-type testCustomers interface {
-	customeruser.CustomerRepository
-	role.Hierarchy
-}
-
-// testStore is the storage of one test, with the accessors of the
-// storages' Store types: a fresh memory store, or the shared PostgreSQL
-// store.
-type testStore struct {
-	cu.Transactor
-	roles        role.Repository
-	customers    testCustomers
-	users        customeruser.UserRepository
-	tokens       customeruser.TokenRepository
-	attempts     customeruser.LoginAttemptRepository
-	events       cu.EventLog
-	apps         oauthapp.AppRepository
-	accessTokens oauthapp.TokenRepository
-}
-
-func newTestStore() *testStore {
-	if pg := pgStore; pg != nil {
-		return &testStore{Transactor: pg, roles: pg.Roles(), customers: pg.Customers(), users: pg.Users(), tokens: pg.Tokens(),
-			attempts: pg.LoginAttempts(), events: pg.Events(), apps: pg.OAuthApps(), accessTokens: pg.AccessTokens()}
-	}
-	m := memory.New()
-	return &testStore{Transactor: m, roles: m.Roles(), customers: m.Customers(), users: m.Users(), tokens: m.Tokens(),
-		attempts: m.LoginAttempts(), events: m.Events(), apps: m.OAuthApps(), accessTokens: m.AccessTokens()}
-}
-
-func (s *testStore) Roles() role.Repository                             { return s.roles }
-func (s *testStore) Customers() testCustomers                           { return s.customers }
-func (s *testStore) Users() customeruser.UserRepository                 { return s.users }
-func (s *testStore) Tokens() customeruser.TokenRepository               { return s.tokens }
-func (s *testStore) LoginAttempts() customeruser.LoginAttemptRepository { return s.attempts }
-func (s *testStore) Events() cu.EventLog                                { return s.events }
-func (s *testStore) OAuthApps() oauthapp.AppRepository                  { return s.apps }
-func (s *testStore) AccessTokens() oauthapp.TokenRepository             { return s.accessTokens }
-
-const testPassword = "Secret123"
+const testPassword = teststore.Password
 
 // The first-party clients of the harness: a public one and a confidential
 // one.
@@ -81,45 +31,17 @@ const (
 )
 
 // cheapArgon2 keeps tests fast.
-var cheapArgon2 = customeruser.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+var cheapArgon2 = teststore.CheapArgon2
 
 // recordingNotifier keeps every notification it is given, or fails.
-type recordingNotifier struct {
-	mu   sync.Mutex
-	sent []customeruser.Notification
-	fail error
-}
+type recordingNotifier struct{ teststore.Notifier }
 
-func (n *recordingNotifier) Notify(_ context.Context, x customeruser.Notification) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.fail != nil {
-		return n.fail
-	}
-	n.sent = append(n.sent, x)
-	return nil
-}
-
-func (n *recordingNotifier) Sent() []customeruser.Notification {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return append([]customeruser.Notification(nil), n.sent...)
-}
-
-func (n *recordingNotifier) count(template string) int {
-	c := 0
-	for _, x := range n.Sent() {
-		if x.Template == template {
-			c++
-		}
-	}
-	return c
-}
+func (n *recordingNotifier) count(template string) int { return n.Count(template) }
 
 type harness struct {
 	t                    *testing.T
 	ctx                  context.Context
-	store                *testStore
+	store                *teststore.Store
 	users                *customeruser.Service
 	roles                *role.Service
 	authz                *role.Authorizer
@@ -132,7 +54,7 @@ type harness struct {
 	acme                 customeruser.Customer
 }
 
-// newHarness wires customeruser and oauthapp over one memory store, seeds
+// newHarness wires customeruser and oauthapp over one store, seeds
 // the roles and creates the customer "Acme". Login lockout starts after 3
 // failures.
 func newHarness(t *testing.T) *harness {
@@ -140,49 +62,32 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{
 		t:     t,
 		ctx:   context.Background(),
-		store: newTestStore(),
-		clock: cu.NewManualClock(time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)),
+		clock: teststore.Clock(),
 		org:   uuid.New(),
 		mail:  &recordingNotifier{},
 	}
+	h.store = teststore.New(h.org)
 	h.admin = cu.BackOfficeActor(h.org, uuid.New())
-	customers := h.store.Customers()
-	h.authz = role.NewAuthorizer(h.store.Roles(), customers)
-	h.roles = role.NewService(role.Deps{
-		Tx: h.store, Roles: h.store.Roles(), Holders: h.store.Users(), Hierarchy: customers, Events: h.store.Events(),
-		Authorizer: h.authz, Registry: role.NewRegistry(),
-	}, role.WithClock(h.clock))
-	seeded, err := h.roles.Seed(h.ctx, h.org)
-	require.NoError(t, err)
-	for _, r := range seeded {
-		switch r.Code {
-		case role.AdministratorRoleCode:
-			h.adminRole = r
-		case role.DefaultRoleCode:
-			h.buyerRole = r
-		}
-	}
-	require.NotEqual(t, uuid.Nil, h.adminRole.ID)
-	require.NotEqual(t, uuid.Nil, h.buyerRole.ID)
+	h.authz = h.store.Authorizer()
+	h.roles = role.NewService(h.store.RoleDeps(h.authz), role.WithClock(h.clock))
+	seeded := teststore.Seed(t, h.ctx, h.roles, h.org)
+	h.adminRole, h.buyerRole = seeded.Admin, seeded.Buyer
 
 	cfg := customeruser.DefaultConfig()
 	cfg.Argon2 = cheapArgon2
 	cfg.Lockout.Threshold = 3
-	h.users = customeruser.NewService(customeruser.Deps{
-		Tx: h.store, Customers: customers, Users: h.store.Users(), Tokens: h.store.Tokens(),
-		Attempts: h.store.LoginAttempts(), Events: h.store.Events(), Roles: h.store.Roles(),
-		Authorizer: h.authz, Notifier: h.mail,
-	}, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
-	h.apps = oauthapp.NewService(oauthapp.Deps{
-		Tx: h.store, Apps: h.store.OAuthApps(), Tokens: h.store.AccessTokens(), Users: h.store.Users(),
-		Authorizer: h.authz, Events: h.store.Events(), Notifier: h.mail, Logins: h.users,
-	}, oauthapp.Config{FirstPartyClients: []oauthapp.FirstPartyClient{
-		{ClientID: publicClient},
-		{ClientID: confidentialClient, SecretDigest: oauthapp.DigestSecret(confidentialSecret)},
-	}}, oauthapp.WithClock(h.clock))
+	userDeps := h.store.UserDeps(h.authz)
+	userDeps.Notifier = h.mail
+	h.users = customeruser.NewService(userDeps, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
+	h.apps = oauthapp.NewService(h.store.OAuthDeps(h.authz, h.mail, h.users),
+		oauthapp.Config{FirstPartyClients: []oauthapp.FirstPartyClient{
+			{ClientID: publicClient},
+			{ClientID: confidentialClient, SecretDigest: oauthapp.DigestSecret(confidentialSecret)},
+		}}, oauthapp.WithClock(h.clock))
 	h.users.AddDeleteHook(oauthapp.DeleteHook(h.apps))
 	h.users.AddAccessRevokedHook(oauthapp.RevokeHook(h.apps))
 
+	var err error
 	h.acme, err = h.users.CreateCustomer(h.ctx, h.admin, customeruser.CustomerInput{Name: "Acme"})
 	require.NoError(t, err)
 	return h
@@ -284,17 +189,8 @@ func (h *harness) allEvents() []cu.Event {
 }
 
 func (h *harness) listEvents(f cu.EventFilter) []cu.Event {
-	var out []cu.Event
-	p := cu.Page{Limit: cu.MaxPageLimit}
-	for {
-		page, err := h.store.Events().List(h.ctx, h.org, f, p)
-		require.NoError(h.t, err)
-		out = append(out, page.Items...)
-		if page.NextCursor == "" {
-			return out
-		}
-		p.Cursor = page.NextCursor
-	}
+	h.t.Helper()
+	return teststore.Events(h.t, h.ctx, h.store.Events(), h.org, f)
 }
 
 // requireViolation requires an invalid error with a violation of field

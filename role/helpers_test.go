@@ -13,52 +13,15 @@ import (
 
 	cu "github.com/b2bkit/customerusers"
 	"github.com/b2bkit/customerusers/customeruser"
+	"github.com/b2bkit/customerusers/internal/teststore"
 	"github.com/b2bkit/customerusers/role"
-	"github.com/b2bkit/customerusers/storage/memory"
-	"github.com/b2bkit/customerusers/storage/postgres"
-	"github.com/b2bkit/customerusers/storage/postgres/pgtest"
 )
 
-// pgStore is the store of the PostgreSQL pass (nil during the memory
-// pass): TestMain runs every test of the package on a fresh memory store,
-// then again on one PostgreSQL schema shared by the whole run, where each
-// fixture works in an organization of its own (see pgtest.Main).
-var pgStore *postgres.Store
+// TestMain runs the tests on memory, then on PostgreSQL (teststore.Main).
+func TestMain(m *testing.M) { teststore.Main(m) }
 
-func TestMain(m *testing.M) { pgtest.Main(m, func(s *postgres.Store) { pgStore = s }) }
-
-// testCustomers is the customer repository of a store, which is also the
-// customer hierarchy.
-type testCustomers interface {
-	customeruser.CustomerRepository
-	role.Hierarchy
-}
-
-// testStore is the storage of one fixture: a fresh memory store, or the
-// shared PostgreSQL store.
-type testStore struct {
-	cu.Transactor
-	roles     role.Repository
-	customers testCustomers
-	users     customeruser.UserRepository
-	events    cu.EventLog
-}
-
-func newTestStore() *testStore {
-	if pg := pgStore; pg != nil {
-		return &testStore{Transactor: pg, roles: pg.Roles(), customers: pg.Customers(), users: pg.Users(), events: pg.Events()}
-	}
-	m := memory.New()
-	return &testStore{Transactor: m, roles: m.Roles(), customers: m.Customers(), users: m.Users(), events: m.Events()}
-}
-
-func (s *testStore) Roles() role.Repository             { return s.roles }
-func (s *testStore) Customers() testCustomers           { return s.customers }
-func (s *testStore) Users() customeruser.UserRepository { return s.users }
-func (s *testStore) Events() cu.EventLog                { return s.events }
-
-// fixture is an organization in a fresh store (see testStore) with a role Service
-// and this customer tree:
+// fixture is an organization in a store (see teststore.New) with a role
+// Service and this customer tree:
 //
 //	Root ── A ── AA ── AAA
 //	   └─── S (sibling of A)
@@ -66,7 +29,7 @@ func (s *testStore) Events() cu.EventLog                { return s.events }
 type fixture struct {
 	t     *testing.T
 	ctx   context.Context
-	store *testStore
+	store *teststore.Store
 	reg   *role.Registry
 	svc   *role.Service
 	clock *cu.ManualClock
@@ -80,8 +43,9 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{t: t, ctx: context.Background(), store: newTestStore(), reg: role.NewRegistry(),
-		clock: cu.NewManualClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)), org: cu.NewID()}
+	org := cu.NewID()
+	f := &fixture{t: t, ctx: context.Background(), store: teststore.New(org), reg: role.NewRegistry(),
+		clock: cu.NewManualClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)), org: org}
 	f.svc = f.service()
 	f.root = f.customer("Root", uuid.Nil)
 	f.a = f.customer("A", f.root)
@@ -97,9 +61,8 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func (f *fixture) service(opts ...role.Option) *role.Service {
-	deps := role.Deps{Tx: f.store, Roles: f.store.Roles(), Holders: f.store.Users(), Hierarchy: f.store.Customers(),
-		Events: f.store.Events(), Registry: f.reg}
-	deps.Authorizer = role.NewAuthorizer(deps.Roles, deps.Hierarchy)
+	deps := f.store.RoleDeps(f.store.Authorizer())
+	deps.Registry = f.reg
 	return role.NewService(deps, append([]role.Option{role.WithClock(f.clock)}, opts...)...)
 }
 
