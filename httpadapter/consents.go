@@ -1,6 +1,7 @@
 package httpadapter
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"time"
@@ -18,19 +19,24 @@ func (a *api) consentDefinitionRoutes() []*route {
 		{method: http.MethodGet, path: "/consents", op: "listConsents", tag: tag,
 			summary: "List consent definitions by position.",
 			query:   append(paging(), param{name: "websiteId", kind: pUUID, doc: "Consents enabled on this website."}),
-			status:  http.StatusOK, resp: listOf[consentOut]{}, handle: a.listConsents},
+			status:  http.StatusOK, resp: listOf[consentOut]{},
+			handle: listEntities(consentFilter, a.cfg.Consents.ListDefinitions, toConsent)},
 		{method: http.MethodPost, path: "/consents", op: "createConsent", tag: tag,
 			summary: "Create a consent definition.", body: consentIn{},
-			status: http.StatusCreated, resp: consentOut{}, etag: true, location: true, handle: a.createConsent},
+			status: http.StatusCreated, resp: consentOut{}, etag: true, location: true,
+			handle: createEntity[consentIn]("/consents", a.cfg.Consents.CreateDefinition, toConsent)},
 		{method: http.MethodGet, path: "/consents/{id}", op: "getConsent", tag: tag,
-			summary: "Get a consent definition.", status: http.StatusOK, resp: consentOut{}, etag: true, handle: a.getConsent},
+			summary: "Get a consent definition.", status: http.StatusOK, resp: consentOut{}, etag: true,
+			handle: getEntity(a.cfg.Consents.GetDefinition, toConsent)},
 		{method: http.MethodPatch, path: "/consents/{id}", op: "updateConsent", tag: tag,
 			summary: "Change a consent definition. Once accepted, its names, flags and accepted content are frozen (409): publish a new contentVersion instead.",
 			body:    consentPatch{}, conditional: true, status: http.StatusOK, resp: consentOut{}, etag: true,
-			errs: []int{http.StatusConflict}, handle: a.updateConsent},
+			errs:   []int{http.StatusConflict},
+			handle: updateEntity[consentPatch](a.cfg.Consents.UpdateDefinition, toConsent)},
 		{method: http.MethodDelete, path: "/consents/{id}", op: "deleteConsent", tag: tag,
 			summary: "Delete a consent definition nobody ever accepted (409 otherwise).", conditional: true,
-			status: http.StatusNoContent, errs: []int{http.StatusConflict}, handle: a.deleteConsent},
+			status: http.StatusNoContent, errs: []int{http.StatusConflict},
+			handle: deleteEntity(a.cfg.Consents.DeleteDefinition)},
 	}
 }
 
@@ -50,10 +56,10 @@ func (a *api) myConsentRoutes() []*route {
 		a.consentStateRoute("/me/consents", "getMyConsents", tag, self),
 		{method: http.MethodPost, path: "/me/consents/{id}/accept", op: "acceptConsent", tag: tag,
 			summary: "Accept the current content version of a consent (again after a new version); accepting twice changes nothing.",
-			status:  http.StatusOK, resp: ledgerEntryOut{}, errs: []int{http.StatusUnprocessableEntity}, handle: a.acceptConsent},
+			status:  http.StatusOK, resp: ledgerEntryOut{}, errs: []int{http.StatusUnprocessableEntity}, handle: ownConsent(a.cfg.Consents.Accept)},
 		{method: http.MethodPost, path: "/me/consents/{id}/revoke", op: "revokeConsent", tag: tag,
 			summary: "Withdraw an accepted consent (409 when it is not accepted).",
-			status:  http.StatusOK, resp: ledgerEntryOut{}, errs: []int{http.StatusConflict}, handle: a.revokeConsent},
+			status:  http.StatusOK, resp: ledgerEntryOut{}, errs: []int{http.StatusConflict}, handle: ownConsent(a.cfg.Consents.Revoke)},
 	}
 }
 
@@ -70,79 +76,9 @@ func (a *api) publicConsentRoutes() []*route {
 	}
 }
 
-func (a *api) listConsents(c *call) error {
-	page, err := a.cfg.Consents.ListDefinitions(c.ctx(), c.actor, consent.DefinitionFilter{WebsiteID: c.qUUID("websiteId")}, c.page())
-	if err != nil {
-		return err
-	}
-	items := make([]consentOut, 0, len(page.Items))
-	for _, d := range page.Items {
-		items = append(items, toConsent(d))
-	}
-	return c.ok(newList(items, page.NextCursor))
-}
-
-func (a *api) createConsent(c *call) error {
-	var in consentIn
-	if err := c.decode(&in); err != nil {
-		return err
-	}
-	d, err := a.cfg.Consents.CreateDefinition(c.ctx(), c.actor, in.input())
-	if err != nil {
-		return err
-	}
-	return c.created("/consents/"+d.ID.String(), toConsent(d), d.Version)
-}
-
-func (a *api) getConsent(c *call) error {
-	id, err := c.id("id")
-	if err != nil {
-		return err
-	}
-	d, err := a.cfg.Consents.GetDefinition(c.ctx(), c.actor, id)
-	if err != nil {
-		return err
-	}
-	return c.entity(http.StatusOK, toConsent(d), d.Version)
-}
-
-func (a *api) updateConsent(c *call) error {
-	id, err := c.id("id")
-	if err != nil {
-		return err
-	}
-	var in consentPatch
-	if err := c.decode(&in); err != nil {
-		return err
-	}
-	p, err := in.patch()
-	if err != nil {
-		return err
-	}
-	v, err := c.expectedVersion(in.Version)
-	if err != nil {
-		return err
-	}
-	d, err := a.cfg.Consents.UpdateDefinition(c.ctx(), c.actor, id, p, v)
-	if err != nil {
-		return err
-	}
-	return c.entity(http.StatusOK, toConsent(d), d.Version)
-}
-
-func (a *api) deleteConsent(c *call) error {
-	id, err := c.id("id")
-	if err != nil {
-		return err
-	}
-	v, err := c.expectedVersion(opt[int64]{})
-	if err != nil {
-		return err
-	}
-	if err := a.cfg.Consents.DeleteDefinition(c.ctx(), c.actor, id, v); err != nil {
-		return err
-	}
-	return c.noContent(0)
+// consentFilter reads the filter of the consent definition list.
+func consentFilter(c *call) (consent.DefinitionFilter, error) {
+	return consent.DefinitionFilter{WebsiteID: c.qUUID("websiteId")}, nil
 }
 
 func (a *api) consentState(t target) func(*call) error {
@@ -155,36 +91,24 @@ func (a *api) consentState(t target) func(*call) error {
 		if err != nil {
 			return err
 		}
-		items := make([]consentStateOut, 0, len(states))
-		for _, s := range states {
-			items = append(items, toConsentState(s))
+		return c.ok(newList(mapAll(states, toConsentState), ""))
+	}
+}
+
+// ownConsent answers the caller's acceptance or revocation (act) of the
+// consent {id}, recorded with the default source of the caller's kind.
+func ownConsent(act func(ctx context.Context, actor cu.Actor, userID, consentID uuid.UUID, source string) (consent.Entry, error)) func(*call) error {
+	return func(c *call) error {
+		id, err := c.id("id")
+		if err != nil {
+			return err
 		}
-		return c.ok(newList(items, ""))
+		e, err := act(c.ctx(), c.actor, c.actor.ID, id, "")
+		if err != nil {
+			return err
+		}
+		return c.ok(toLedgerEntry(e))
 	}
-}
-
-func (a *api) acceptConsent(c *call) error {
-	id, err := c.id("id")
-	if err != nil {
-		return err
-	}
-	e, err := a.cfg.Consents.Accept(c.ctx(), c.actor, c.actor.ID, id, "")
-	if err != nil {
-		return err
-	}
-	return c.ok(toLedgerEntry(e))
-}
-
-func (a *api) revokeConsent(c *call) error {
-	id, err := c.id("id")
-	if err != nil {
-		return err
-	}
-	e, err := a.cfg.Consents.Revoke(c.ctx(), c.actor, c.actor.ID, id, "")
-	if err != nil {
-		return err
-	}
-	return c.ok(toLedgerEntry(e))
 }
 
 func (a *api) websiteConsents(c *call) error {
@@ -216,6 +140,8 @@ type consentOut struct {
 	UpdatedAt            time.Time            `json:"updatedAt"`
 	Version              int64                `json:"version" doc:"Also the ETag; send it back as If-Match."`
 }
+
+func (o consentOut) key() (uuid.UUID, int64) { return o.ID, o.Version }
 
 func toConsent(d consent.Definition) consentOut {
 	names := maps.Clone(d.Names)
@@ -260,6 +186,8 @@ type consentPatch struct {
 	Position             opt[int]                  `json:"position" oa:"notnull"`
 	Version              opt[int64]                `json:"version" doc:"The version read; checked when no If-Match is sent."`
 }
+
+func (p consentPatch) version() opt[int64] { return p.Version }
 
 func (p consentPatch) patch() (consent.DefinitionPatch, error) {
 	for _, f := range []struct {

@@ -24,19 +24,22 @@ func (a *api) appRoutes(list, items, tag string, t target) []*route {
 	return []*route{
 		{method: http.MethodGet, path: list, op: "listOAuthApplications", tag: tag,
 			summary: "List the user's OAuth applications (never their secrets).", query: paging(oauthapp.SortName, oauthapp.SortCreatedAt),
-			status: http.StatusOK, resp: listOf[appOut]{}, errs: []int{http.StatusNotFound}, handle: a.listApps(listOwner)},
+			status: http.StatusOK, resp: listOf[appOut]{}, errs: []int{http.StatusNotFound},
+			handle: listEntities(listOwner, a.cfg.OAuth.List, toApp)},
 		{method: http.MethodPost, path: list, op: "createOAuthApplication", tag: tag,
 			summary: "Create an OAuth application of the user (client_credentials grant). The answer holds the client secret, shown this once and never again.",
 			body:    appIn{}, status: http.StatusCreated, resp: appCreatedOut{}, etag: true, location: true,
 			errs: []int{http.StatusNotFound}, handle: a.createApp(items, t)},
 		{method: http.MethodGet, path: item, op: "getOAuthApplication", tag: tag,
-			summary: "Get an OAuth application (never its secret).", status: http.StatusOK, resp: appOut{}, etag: true, handle: a.getApp},
+			summary: "Get an OAuth application (never its secret).", status: http.StatusOK, resp: appOut{}, etag: true,
+			handle: getEntity(a.cfg.OAuth.Get, toApp)},
 		{method: http.MethodPatch, path: item, op: "updateOAuthApplication", tag: tag,
 			summary: "Rename, activate or deactivate an application or change its scopes; deactivating it or changing its scopes kills its tokens at once.",
-			body:    appPatch{}, conditional: true, status: http.StatusOK, resp: appOut{}, etag: true, handle: a.updateApp},
+			body:    appPatch{}, conditional: true, status: http.StatusOK, resp: appOut{}, etag: true,
+			handle: updateEntity[appPatch](a.cfg.OAuth.Update, toApp)},
 		{method: http.MethodDelete, path: item, op: "deleteOAuthApplication", tag: tag,
 			summary: "Delete an application; its tokens stop working at once.", conditional: true,
-			status: http.StatusNoContent, handle: a.deleteApp},
+			status: http.StatusNoContent, handle: deleteEntity(a.cfg.OAuth.Delete)},
 	}
 }
 
@@ -53,24 +56,6 @@ func (a *api) existingUser(c *call) (uuid.UUID, error) {
 		return uuid.Nil, err
 	}
 	return id, nil
-}
-
-func (a *api) listApps(t target) func(*call) error {
-	return func(c *call) error {
-		owner, err := t(c)
-		if err != nil {
-			return err
-		}
-		page, err := a.cfg.OAuth.List(c.ctx(), c.actor, owner, c.page())
-		if err != nil {
-			return err
-		}
-		out := make([]appOut, 0, len(page.Items))
-		for _, x := range page.Items {
-			out = append(out, toApp(x))
-		}
-		return c.ok(newList(out, page.NextCursor))
-	}
 }
 
 func (a *api) createApp(items string, t target) func(*call) error {
@@ -92,57 +77,6 @@ func (a *api) createApp(items string, t target) func(*call) error {
 	}
 }
 
-func (a *api) getApp(c *call) error {
-	id, err := c.id("id")
-	if err != nil {
-		return err
-	}
-	x, err := a.cfg.OAuth.Get(c.ctx(), c.actor, id)
-	if err != nil {
-		return err
-	}
-	return c.entity(http.StatusOK, toApp(x), x.Version)
-}
-
-func (a *api) updateApp(c *call) error {
-	id, err := c.id("id")
-	if err != nil {
-		return err
-	}
-	var in appPatch
-	if err := c.decode(&in); err != nil {
-		return err
-	}
-	p, err := in.patch()
-	if err != nil {
-		return err
-	}
-	v, err := c.expectedVersion(in.Version)
-	if err != nil {
-		return err
-	}
-	x, err := a.cfg.OAuth.Update(c.ctx(), c.actor, id, p, v)
-	if err != nil {
-		return err
-	}
-	return c.entity(http.StatusOK, toApp(x), x.Version)
-}
-
-func (a *api) deleteApp(c *call) error {
-	id, err := c.id("id")
-	if err != nil {
-		return err
-	}
-	v, err := c.expectedVersion(opt[int64]{})
-	if err != nil {
-		return err
-	}
-	if err := a.cfg.OAuth.Delete(c.ctx(), c.actor, id, v); err != nil {
-		return err
-	}
-	return c.noContent(0)
-}
-
 // appOut is an OAuth application. It never carries the client secret or
 // its digest.
 type appOut struct {
@@ -158,6 +92,8 @@ type appOut struct {
 	UpdatedAt   time.Time  `json:"updatedAt"`
 	Version     int64      `json:"version" doc:"Also the ETag; send it back as If-Match."`
 }
+
+func (o appOut) key() (uuid.UUID, int64) { return o.ID, o.Version }
 
 func toApp(x oauthapp.App) appOut {
 	grants, scopes := slices.Clone(x.Grants), slices.Clone(x.Scopes)
@@ -193,6 +129,8 @@ type appPatch struct {
 	Scopes  opt[[]string] `json:"scopes" doc:"Replaces the scopes; null or [] means all of the owner's permissions."`
 	Version opt[int64]    `json:"version" doc:"The version read; checked when no If-Match is sent."`
 }
+
+func (p appPatch) version() opt[int64] { return p.Version }
 
 func (p appPatch) patch() (oauthapp.Patch, error) {
 	if p.Name.Null {

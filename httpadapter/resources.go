@@ -107,11 +107,11 @@ type customerPatch struct {
 	Version                opt[int64]       `json:"version" doc:"The version read; checked when no If-Match is sent."`
 }
 
-func (p customerPatch) patch() customeruser.CustomerPatch {
+func (p customerPatch) patch() (customeruser.CustomerPatch, error) {
 	return customeruser.CustomerPatch{
 		Name: p.Name.ptr(), ParentID: p.ParentID.ptr(), Group: p.Group.ptr(), SalesRepIDs: p.SalesRepresentativeIDs.ptr(),
 		OwnerID: p.OwnerID.ptr(), ExternalID: p.ExternalID.ptr(),
-	}
+	}, nil
 }
 
 // userOut is a customer user. It never carries a password hash or token.

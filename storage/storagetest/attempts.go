@@ -111,9 +111,7 @@ func attemptList(e *env) {
 	slices.SortFunc(want, func(a, b customeruser.LoginAttempt) int { return b.At.Compare(a.At) })
 
 	for _, limit := range []int{0, 1, 3, 8} {
-		got := allPages(t, limit, func(p cu.Page) (cu.PageOf[customeruser.LoginAttempt], error) {
-			return e.Attempts.List(e.ctx, e.org, u, p)
-		}, cu.Page{})
+		got := allPages(t, limit, lister(e.ctx, e.Attempts.List, e.org, u), cu.Page{})
 		assert.Equal(t, mapSlice(want, normAttempt), mapSlice(got, normAttempt), "limit %d: newest first", limit)
 	}
 	pg, err := e.Attempts.List(e.ctx, e.org, cu.NewID(), cu.Page{})

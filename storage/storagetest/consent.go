@@ -41,10 +41,7 @@ type ConsentRepos struct {
 //   - Names may come back nil when empty, WebsiteIDs in any order.
 func RunConsent(t *testing.T, open func(t *testing.T) ConsentRepos) {
 	t.Helper()
-	cases := []struct {
-		name string
-		fn   func(e *consentEnv)
-	}{
+	cases := []caseOf[func(e *consentEnv)]{
 		{"DefinitionRoundTrip", consentDefRoundTrip},
 		{"DefinitionUpdate", consentDefUpdate},
 		{"DefinitionConcurrentUpdate", consentDefConcurrentUpdate},
@@ -59,31 +56,17 @@ func RunConsent(t *testing.T, open func(t *testing.T) ConsentRepos) {
 		{"Isolation", consentIsolation},
 		{"Rollback", consentRollback},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			r := open(t)
-			require.NotNil(t, r.Tx, "ConsentRepos.Tx")
-			require.NotNil(t, r.Definitions, "ConsentRepos.Definitions")
-			require.NotNil(t, r.Ledger, "ConsentRepos.Ledger")
-			c.fn(&consentEnv{env: env{t: t, ctx: t.Context(), org: cu.NewID()}, ConsentRepos: r})
-		})
-	}
+	runCases(t, cases, open, func(t *testing.T, r ConsentRepos, fn func(*consentEnv)) {
+		requireRepos(t, r)
+		fn(&consentEnv{env: newEnv(t, Repos{Tx: r.Tx}), ConsentRepos: r})
+	})
 }
 
-// consentEnv is the fixture of one consent test.
+// consentEnv is the fixture of one consent test. Its env holds the
+// transactor too, for maybeInTx.
 type consentEnv struct {
-	env
+	*env
 	ConsentRepos
-}
-
-// maybeInTx runs fn on its own for even i and inside a transaction for odd
-// i.
-func (e *consentEnv) maybeInTx(i int, fn func(ctx context.Context) error) error {
-	if i%2 == 0 {
-		return fn(e.ctx)
-	}
-	return e.Tx.InTx(e.ctx, fn)
 }
 
 // definition creates a definition with defaults, changed by opts.
@@ -94,11 +77,7 @@ func (e *consentEnv) definition(org uuid.UUID, name string, pos int, opts ...fun
 		ID: cu.NewID(), OrganizationID: org, DefaultName: name, Mandatory: true, DeclinedNotification: true,
 		ContentRef: "/terms/" + name, ContentVersion: 1, Position: pos, CreatedAt: at, UpdatedAt: at, Version: 1,
 	}
-	for _, o := range opts {
-		o(&d)
-	}
-	require.NoError(e.t, e.Definitions.Create(e.ctx, d), "create consent %q", name)
-	return d
+	return stored(e.env, d, opts, e.Definitions.Create, "create consent %q", name)
 }
 
 // entry returns an unsaved ledger entry.
@@ -128,17 +107,13 @@ func (e *consentEnv) getDef(org, id uuid.UUID) consent.Definition {
 // listDefs returns every definition matching f (all pages of limit).
 func (e *consentEnv) listDefs(org uuid.UUID, f consent.DefinitionFilter, limit int) []consent.Definition {
 	e.t.Helper()
-	return allPages(e.t, limit, func(p cu.Page) (cu.PageOf[consent.Definition], error) {
-		return e.Definitions.List(e.ctx, org, f, p)
-	}, cu.Page{})
+	return allPages(e.t, limit, lister(e.ctx, e.Definitions.List, org, f), cu.Page{})
 }
 
 // listEntries returns every entry matching f (all pages of limit).
 func (e *consentEnv) listEntries(org uuid.UUID, f consent.LedgerFilter, limit int) []consent.Entry {
 	e.t.Helper()
-	return allPages(e.t, limit, func(p cu.Page) (cu.PageOf[consent.Entry], error) {
-		return e.Ledger.List(e.ctx, org, f, p)
-	}, cu.Page{})
+	return allPages(e.t, limit, lister(e.ctx, e.Ledger.List, org, f), cu.Page{})
 }
 
 func normDef(d consent.Definition) consent.Definition {
@@ -237,30 +212,12 @@ func consentDefUpdate(e *consentEnv) {
 func consentDefConcurrentUpdate(e *consentEnv) {
 	t := e.t
 	d := e.definition(e.org, "Terms", 1)
-	var mu sync.Mutex
-	var ok, stale int
-	var unexpected []error
-	var wg sync.WaitGroup
-	for i := range concurrency {
-		wg.Go(func() {
-			x := d
-			x.Position = 100 + i
-			err := e.maybeInTx(i, func(ctx context.Context) error { return e.Definitions.Update(ctx, x, 1) })
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				ok++
-			case errors.Is(err, cu.ErrStale):
-				stale++
-			default:
-				unexpected = append(unexpected, err)
-			}
-		})
-	}
-	wg.Wait()
-	assert.Empty(t, unexpected)
-	assert.Equal(t, 1, ok, "exactly one update of version 1 wins")
+	won, stale := race(t, func(i int) error {
+		x := d
+		x.Position = 100 + i
+		return e.maybeInTx(i, func(ctx context.Context) error { return e.Definitions.Update(ctx, x, 1) })
+	}, failsWith(cu.ErrStale))
+	assert.Len(t, won, 1, "exactly one update of version 1 wins")
 	assert.Equal(t, concurrency-1, stale)
 	assert.Equal(t, int64(2), e.getDef(e.org, d.ID).Version)
 }
@@ -417,9 +374,7 @@ func consentLedgerPaging(e *consentEnv) {
 	// Appends after a page was read show up on later pages.
 	extra := e.entry(e.org, c.ID, u, consent.KindAccept, 2)
 	e.appendEntries(extra)
-	rest := allPages(t, 4, func(p cu.Page) (cu.PageOf[consent.Entry], error) {
-		return e.Ledger.List(e.ctx, e.org, consent.LedgerFilter{UserID: u}, p)
-	}, cu.Page{Cursor: first.NextCursor})
+	rest := allPages(t, 4, lister(e.ctx, e.Ledger.List, e.org, consent.LedgerFilter{UserID: u}), cu.Page{Cursor: first.NextCursor})
 	assert.Equal(t, strs(entryIDs(append(want[4:], extra))), strs(entryIDs(rest)))
 	for _, p := range []cu.Page{{Limit: -1}, {Limit: cu.MaxPageLimit + 1}, {Cursor: "%%%"}} {
 		_, err := e.Ledger.List(e.ctx, e.org, consent.LedgerFilter{}, p)

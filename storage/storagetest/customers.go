@@ -2,10 +2,8 @@ package storagetest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +30,14 @@ func customerCases() []testCase {
 	}
 }
 
+// customerRepo is the customer repository as the shared checks use it.
+func (e *env) customerRepo() versioned[customeruser.Customer] {
+	return versioned[customeruser.Customer]{repo: e.Customers, norm: normCustomer,
+		key: func(c *customeruser.Customer) (uuid.UUID, uuid.UUID, *int64) {
+			return c.OrganizationID, c.ID, &c.Version
+		}}
+}
+
 func customerRoundTrip(e *env) {
 	t := e.t
 	parent := e.customer(e.org, uuid.Nil, "Parent")
@@ -54,43 +60,28 @@ func customerRoundTrip(e *env) {
 	c.ExternalID = ""
 	c.UpdatedAt = e.now()
 	c.Version = 99
-	require.NoError(t, e.Customers.Update(e.ctx, c, 1))
-	c.Version = 2
-	assert.Equal(t, normCustomer(c), normCustomer(e.getCustomer(e.org, c.ID)), "Get after Update")
+	repo := e.customerRepo()
+	c = repo.checkUpdate(e, c, 1, "Get after Update")
 
 	c.SalesRepIDs = nil
 	c.ParentID = parent.ID
-	require.NoError(t, e.Customers.Update(e.ctx, c, 2))
-	c.Version = 3
-	assert.Equal(t, normCustomer(c), normCustomer(e.getCustomer(e.org, c.ID)), "Get after emptying sales reps")
+	c = repo.checkUpdate(e, c, 2, "Get after emptying sales reps")
 
-	require.NoError(t, e.Customers.Delete(e.ctx, e.org, c.ID))
-	_, err := e.Customers.Get(e.ctx, e.org, c.ID)
-	requireCode(t, err, cu.ErrNotFound, "Get after Delete")
+	repo.checkDelete(e, c)
 	n, err := e.Customers.CountChildren(e.ctx, e.org, parent.ID)
 	require.NoError(t, err)
 	assert.Zero(t, n, "a deleted customer is no child any more")
 }
 
 func customerNotFound(e *env) {
-	t := e.t
+	repo := e.customerRepo()
 	kept := e.customer(e.org, uuid.Nil, "Kept")
-	unknown := customeruser.Customer{ID: cu.NewID(), OrganizationID: e.org, Name: "Ghost", Version: 1}
-
-	_, err := e.Customers.Get(e.ctx, e.org, unknown.ID)
-	requireCode(t, err, cu.ErrNotFound, "Get")
-	requireCode(t, e.Customers.Update(e.ctx, unknown, 1), cu.ErrNotFound, "Update")
-	requireCode(t, e.Customers.Delete(e.ctx, e.org, unknown.ID), cu.ErrNotFound, "Delete")
-
-	require.NoError(t, e.Customers.Delete(e.ctx, e.org, kept.ID))
-	requireCode(t, e.Customers.Delete(e.ctx, e.org, kept.ID), cu.ErrNotFound, "second Delete")
-	requireCode(t, e.Customers.Update(e.ctx, kept, 1), cu.ErrNotFound, "Update of a deleted customer")
+	repo.checkNotFound(e, customeruser.Customer{ID: cu.NewID(), OrganizationID: e.org, Name: "Ghost", Version: 1}, kept)
 
 	dup := e.customer(e.org, uuid.Nil, "Original")
 	again := dup
 	again.Name = "Impostor"
-	require.Error(t, e.Customers.Create(e.ctx, again), "Create with a taken id")
-	assert.Equal(t, normCustomer(dup), normCustomer(e.getCustomer(e.org, dup.ID)))
+	repo.checkTakenID(e, dup, again)
 }
 
 func customerGetMany(e *env) {
@@ -143,95 +134,40 @@ func customerUniqueExternalID(e *env) {
 
 func customerConcurrentUnique(e *env) {
 	t := e.t
-	var mu sync.Mutex
-	var ok, refused int
-	var unexpected []error
-	var wg sync.WaitGroup
-	for i := range concurrency {
-		wg.Go(func() {
-			c := customeruser.Customer{ID: cu.NewID(), OrganizationID: e.org, Name: fmt.Sprintf("Racer %d", i), ExternalID: "RACE", Version: 1}
-			err := e.maybeInTx(i, func(ctx context.Context) error { return e.Customers.Create(ctx, c) })
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				ok++
-			case isUnique(err, "externalId"):
-				refused++
-			default:
-				unexpected = append(unexpected, err)
-			}
-		})
-	}
-	wg.Wait()
-	assert.Empty(t, unexpected)
-	assert.Equal(t, 1, ok)
+	won, refused := race(t, func(i int) error {
+		c := customeruser.Customer{ID: cu.NewID(), OrganizationID: e.org, Name: fmt.Sprintf("Racer %d", i), ExternalID: "RACE", Version: 1}
+		return e.maybeInTx(i, func(ctx context.Context) error { return e.Customers.Create(ctx, c) })
+	}, uniqueOn("externalId"))
+	assert.Len(t, won, 1)
 	assert.Equal(t, concurrency-1, refused)
 	assert.Len(t, e.listCustomers(e.org, customeruser.CustomerFilter{Name: "racer"}), 1)
 }
 
 func customerStale(e *env) {
-	t := e.t
 	c := e.customer(e.org, uuid.Nil, "Acme")
 	x := c
 	x.Name = "Changed"
-	for _, expected := range []int64{0, 2, 9} {
-		requireCode(t, e.Customers.Update(e.ctx, x, expected), cu.ErrStale, "expected %d", expected)
-	}
-	assert.Equal(t, normCustomer(c), normCustomer(e.getCustomer(e.org, c.ID)), "stale updates change nothing")
-	require.NoError(t, e.Customers.Update(e.ctx, x, 1))
-	requireCode(t, e.Customers.Update(e.ctx, x, 1), cu.ErrStale)
-	got := e.getCustomer(e.org, c.ID)
-	assert.Equal(t, "Changed", got.Name)
-	assert.EqualValues(t, 2, got.Version)
+	assert.Equal(e.t, "Changed", e.customerRepo().checkStale(e, c, x).Name)
 }
 
 // Each writer adds its own sales rep, retrying on stale: a lost update
 // would lose one.
 func customerConcurrentUpdates(e *env) {
-	t := e.t
 	c := e.customer(e.org, uuid.Nil, "Shared")
 	reps := make([]uuid.UUID, concurrency)
-	errs := make([]error, concurrency)
-	var wg sync.WaitGroup
-	for i := range concurrency {
+	for i := range reps {
 		reps[i] = cu.NewID()
-		wg.Go(func() {
-			for {
-				cur, err := e.Customers.Get(e.ctx, e.org, c.ID)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				cur.SalesRepIDs = append(cur.SalesRepIDs, reps[i])
-				err = e.Customers.Update(e.ctx, cur, cur.Version)
-				if errors.Is(err, cu.ErrStale) {
-					continue
-				}
-				errs[i] = err
-				return
-			}
-		})
 	}
-	wg.Wait()
-	for _, err := range errs {
-		require.NoError(t, err)
-	}
-	got := e.getCustomer(e.org, c.ID)
-	sameIDs(t, reps, got.SalesRepIDs, "no lost update")
-	assert.EqualValues(t, 1+concurrency, got.Version)
+	got := e.customerRepo().raceUpdates(e, c, func(i int, cur *customeruser.Customer) error {
+		cur.SalesRepIDs = append(cur.SalesRepIDs, reps[i])
+		return nil
+	})
+	sameIDs(e.t, reps, got.SalesRepIDs, "no lost update")
 }
 
 func customerNoAliasing(e *env) {
-	t := e.t
 	c := customeruser.Customer{ID: cu.NewID(), OrganizationID: e.org, Name: "Alias", SalesRepIDs: []uuid.UUID{cu.NewID()}, Version: 1}
-	want := normCustomer(c)
-	require.NoError(t, e.Customers.Create(e.ctx, c))
-	c.SalesRepIDs[0] = uuid.Nil
-	got := e.getCustomer(e.org, c.ID)
-	assert.Equal(t, want, normCustomer(got), "after changing the created value")
-	got.SalesRepIDs[0] = uuid.Nil
-	assert.Equal(t, want, normCustomer(e.getCustomer(e.org, c.ID)), "after changing a read value")
+	e.customerRepo().checkNoAliasing(e, c, func(c *customeruser.Customer) { c.SalesRepIDs[0] = uuid.Nil })
 }
 
 func customerListSort(e *env) {
@@ -260,24 +196,13 @@ func customerListSort(e *env) {
 		{cu.Sort{Field: "createdAt"}, func(a, b customeruser.Customer) int { return a.CreatedAt.Compare(b.CreatedAt) }},
 		{cu.Sort{Field: "createdAt", Desc: true}, func(a, b customeruser.Customer) int { return a.CreatedAt.Compare(b.CreatedAt) }},
 	}
+	list := lister(e.ctx, e.Customers.List, e.org, customeruser.CustomerFilter{})
 	for _, s := range sorts {
-		var first []uuid.UUID
-		for _, limit := range []int{0, 1, 7, 31} {
-			got := allPages(t, limit, func(p cu.Page) (cu.PageOf[customeruser.Customer], error) {
-				return e.Customers.List(e.ctx, e.org, customeruser.CustomerFilter{}, p)
-			}, cu.Page{Sort: s.sort})
-			requireSameIDs(t, customerIDs(all), customerIDs(got), "sort %q limit %d: every customer once", s.sort, limit)
-			checkOrder(t, got, customerIDs(got), s.sort.Desc, s.cmp, "customers by "+s.sort.String())
-			if first == nil {
-				first = customerIDs(got)
-			}
-			assert.Equal(t, strs(first), strs(customerIDs(got)), "sort %q: limit %d gives the same order", s.sort, limit)
-		}
+		checkSortAtLimits(t, list, s.sort, []int{0, 1, 7, 31}, customerIDs(all), customerIDs, s.cmp)
 	}
 	// Paging works on filtered lists too.
-	got := allPages(t, 2, func(p cu.Page) (cu.PageOf[customeruser.Customer], error) {
-		return e.Customers.List(e.ctx, e.org, customeruser.CustomerFilter{ParentID: root.ID}, p)
-	}, cu.Page{Sort: cu.Sort{Field: "createdAt", Desc: true}})
+	got := allPages(t, 2, lister(e.ctx, e.Customers.List, e.org, customeruser.CustomerFilter{ParentID: root.ID}),
+		cu.Page{Sort: cu.Sort{Field: "createdAt", Desc: true}})
 	assert.Len(t, got, 10)
 	checkPageArgs(t, func(p cu.Page) error {
 		_, err := e.Customers.List(e.ctx, e.org, customeruser.CustomerFilter{}, p)

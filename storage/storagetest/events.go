@@ -45,9 +45,7 @@ func eventAppendList(e *env) {
 
 	f := cu.EventFilter{SubjectType: "customer_user", SubjectID: subject}
 	for _, limit := range []int{0, 1, 2, 5} {
-		got := allPages(t, limit, func(p cu.Page) (cu.PageOf[cu.Event], error) {
-			return e.Events.List(e.ctx, e.org, f, p)
-		}, cu.Page{})
+		got := allPages(t, limit, lister(e.ctx, e.Events.List, e.org, f), cu.Page{})
 		assert.Equal(t, mapSlice(want, normEvent), mapSlice(got, normEvent), "limit %d", limit)
 	}
 	pg, err := e.Events.List(e.ctx, e.org, cu.EventFilter{SubjectType: "customer", SubjectID: subject}, cu.Page{})

@@ -30,17 +30,13 @@ func RunErasure(t *testing.T, open func(t *testing.T) Repos) {
 		{"EraseAttempts", erasureAttempts},
 		{"RolledBack", erasureRolledBack},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			r := open(t)
-			_, ok := r.Events.(consent.EventRedactor)
-			require.True(t, ok, "Repos.Events (%T) implements consent.EventRedactor", r.Events)
-			_, ok = r.Attempts.(consent.AttemptEraser)
-			require.True(t, ok, "Repos.Attempts (%T) implements consent.AttemptEraser", r.Attempts)
-			c.fn(&env{t: t, ctx: t.Context(), Repos: r, org: cu.NewID()})
-		})
-	}
+	runCases(t, cases, open, func(t *testing.T, r Repos, fn func(*env)) {
+		_, ok := r.Events.(consent.EventRedactor)
+		require.True(t, ok, "Repos.Events (%T) implements consent.EventRedactor", r.Events)
+		_, ok = r.Attempts.(consent.AttemptEraser)
+		require.True(t, ok, "Repos.Attempts (%T) implements consent.AttemptEraser", r.Attempts)
+		fn(newEnv(t, r))
+	})
 }
 
 func (e *env) redactor() consent.EventRedactor { return e.Events.(consent.EventRedactor) }
@@ -49,18 +45,14 @@ func (e *env) eraser() consent.AttemptEraser   { return e.Attempts.(consent.Atte
 // listEvents returns every event of org matching f.
 func (e *env) listEvents(org uuid.UUID, f cu.EventFilter) []cu.Event {
 	e.t.Helper()
-	return allPages(e.t, 0, func(p cu.Page) (cu.PageOf[cu.Event], error) {
-		return e.Events.List(e.ctx, org, f, p)
-	}, cu.Page{})
+	return allPages(e.t, 0, lister(e.ctx, e.Events.List, org, f), cu.Page{})
 }
 
 // listAttempts returns every attempt of org and user (uuid.Nil: the
 // attempts that matched no user).
 func (e *env) listAttempts(org, userID uuid.UUID) []customeruser.LoginAttempt {
 	e.t.Helper()
-	return allPages(e.t, 0, func(p cu.Page) (cu.PageOf[customeruser.LoginAttempt], error) {
-		return e.Attempts.List(e.ctx, org, userID, p)
-	}, cu.Page{})
+	return allPages(e.t, 0, lister(e.ctx, e.Attempts.List, org, userID), cu.Page{})
 }
 
 // redacted is what a redacted event looks like: the same event with the

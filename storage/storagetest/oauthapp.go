@@ -6,7 +6,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -49,10 +48,7 @@ type OAuthRepos struct {
 //     the same statement or transaction.
 func RunOAuth(t *testing.T, open func(t *testing.T) OAuthRepos) {
 	t.Helper()
-	cases := []struct {
-		name string
-		fn   func(e *oenv)
-	}{
+	cases := []caseOf[func(e *oenv)]{
 		{"AppRoundTrip", oauthAppRoundTrip},
 		{"AppUnique", oauthAppUnique},
 		{"AppConcurrentCreate", oauthAppConcurrentCreate},
@@ -70,24 +66,11 @@ func RunOAuth(t *testing.T, open func(t *testing.T) OAuthRepos) {
 		{"Isolation", oauthIsolation},
 		{"Rollback", oauthRollback},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			r := open(t)
-			require.NotNil(t, r.Tx, "OAuthRepos.Tx")
-			require.NotNil(t, r.Apps, "OAuthRepos.Apps")
-			require.NotNil(t, r.Tokens, "OAuthRepos.Tokens")
-			require.NotNil(t, r.Users, "OAuthRepos.Users")
-			require.NotNil(t, r.Customers, "OAuthRepos.Customers")
-			require.NotNil(t, r.Roles, "OAuthRepos.Roles")
-			e := &oenv{
-				env:    &env{t: t, ctx: t.Context(), Repos: Repos{Tx: r.Tx, Roles: r.Roles, Customers: r.Customers, Users: r.Users}, org: cu.NewID()},
-				apps:   r.Apps,
-				tokens: r.Tokens,
-			}
-			c.fn(e)
-		})
-	}
+	runCases(t, cases, open, func(t *testing.T, r OAuthRepos, fn func(*oenv)) {
+		requireRepos(t, r)
+		core := Repos{Tx: r.Tx, Roles: r.Roles, Customers: r.Customers, Users: r.Users}
+		fn(&oenv{env: newEnv(t, core), apps: r.Apps, tokens: r.Tokens})
+	})
 }
 
 // oenv is the fixture of one OAuth contract test.
@@ -119,12 +102,7 @@ func (e *oenv) newApp(owner customeruser.User, name string) oauthapp.App {
 // app creates an application of owner, changed by opts.
 func (e *oenv) app(owner customeruser.User, name string, opts ...func(*oauthapp.App)) oauthapp.App {
 	e.t.Helper()
-	a := e.newApp(owner, name)
-	for _, o := range opts {
-		o(&a)
-	}
-	require.NoError(e.t, e.apps.Create(e.ctx, a), "create application %q", name)
-	return a
+	return stored(e.env, e.newApp(owner, name), opts, e.apps.Create, "create application %q", name)
 }
 
 // token creates an access token of user u (and application a, when its id
@@ -141,11 +119,7 @@ func (e *oenv) token(u customeruser.User, a oauthapp.App, opts ...func(*oauthapp
 	if a.ID == uuid.Nil {
 		tk.GrantType, tk.ClientID = oauthapp.GrantPassword, "storefront"
 	}
-	for _, o := range opts {
-		o(&tk)
-	}
-	require.NoError(e.t, e.tokens.Create(e.ctx, tk))
-	return tk
+	return stored(e.env, tk, opts, e.tokens.Create)
 }
 
 // live reports whether a token's digest is found.
@@ -197,9 +171,7 @@ func (e *oenv) getApp(org, id uuid.UUID) oauthapp.App {
 // listApps returns every application of org matching f (all pages).
 func (e *oenv) listApps(org uuid.UUID, f oauthapp.AppFilter, sort cu.Sort) []oauthapp.App {
 	e.t.Helper()
-	return allPages(e.t, 2, func(p cu.Page) (cu.PageOf[oauthapp.App], error) {
-		return e.apps.List(e.ctx, org, f, p)
-	}, cu.Page{Sort: sort})
+	return allPages(e.t, 2, lister(e.ctx, e.apps.List, org, f), cu.Page{Sort: sort})
 }
 
 func appIDs(as []oauthapp.App) []uuid.UUID {
@@ -264,33 +236,18 @@ func oauthAppUnique(e *oenv) {
 func oauthAppConcurrentCreate(e *oenv) {
 	t := e.t
 	u := e.owner(e.org, "owner@example.com")
-	var mu sync.Mutex
-	var ok, unique int
-	var unexpected []error
-	var wg sync.WaitGroup
-	for i := range concurrency {
+	apps := make([]oauthapp.App, concurrency)
+	for i := range apps {
 		name := "Same"
 		if i%3 == 1 {
 			name = "SAME" // the same name in another case
 		}
-		a := e.newApp(u, name)
-		wg.Go(func() {
-			err := e.maybeInTx(i, func(ctx context.Context) error { return e.apps.Create(ctx, a) })
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				ok++
-			case isUnique(err, "name"):
-				unique++
-			default:
-				unexpected = append(unexpected, err)
-			}
-		})
+		apps[i] = e.newApp(u, name)
 	}
-	wg.Wait()
-	assert.Empty(t, unexpected)
-	assert.Equal(t, 1, ok, "exactly one create succeeds")
+	won, unique := race(t, func(i int) error {
+		return e.maybeInTx(i, func(ctx context.Context) error { return e.apps.Create(ctx, apps[i]) })
+	}, uniqueOn("name"))
+	assert.Len(t, won, 1, "exactly one create succeeds")
 	assert.Equal(t, concurrency-1, unique)
 	assert.Len(t, e.listApps(e.org, oauthapp.AppFilter{}, cu.Sort{}), 1)
 }

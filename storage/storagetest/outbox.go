@@ -31,10 +31,7 @@ type OutboxRepos struct {
 // lease ended if nobody claimed the event since.
 func RunOutbox(t *testing.T, open func(t *testing.T) OutboxRepos) {
 	t.Helper()
-	cases := []struct {
-		name string
-		fn   func(t *testing.T, o *outboxEnv)
-	}{
+	cases := []caseOf[func(t *testing.T, o *outboxEnv)]{
 		{"ClaimOrderAndFields", outboxClaimOrder},
 		{"LeaseExpiry", outboxLeaseExpiry},
 		{"StaleMarksRefused", outboxStaleMarks},
@@ -44,16 +41,10 @@ func RunOutbox(t *testing.T, open func(t *testing.T) OutboxRepos) {
 		{"ConcurrentClaimers", outboxConcurrent},
 		{"InvalidArguments", outboxInvalid},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			r := open(t)
-			require.NotNil(t, r.Tx, "OutboxRepos.Tx")
-			require.NotNil(t, r.Events, "OutboxRepos.Events")
-			require.NotNil(t, r.Outbox, "OutboxRepos.Outbox")
-			c.fn(t, &outboxEnv{OutboxRepos: r, ctx: context.Background()})
-		})
-	}
+	runCases(t, cases, open, func(t *testing.T, r OutboxRepos, fn func(*testing.T, *outboxEnv)) {
+		requireRepos(t, r)
+		fn(t, &outboxEnv{OutboxRepos: r, ctx: context.Background()})
+	})
 }
 
 type outboxEnv struct {

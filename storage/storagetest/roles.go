@@ -1,10 +1,8 @@
 package storagetest
 
 import (
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +44,14 @@ func (e *env) fullRole(customer uuid.UUID, label string) role.Role {
 	return r
 }
 
+// roleRepo is the role repository as the shared checks use it.
+func (e *env) roleRepo() versioned[role.Role] {
+	return versioned[role.Role]{repo: e.Roles, norm: normRole,
+		key: func(r *role.Role) (uuid.UUID, uuid.UUID, *int64) {
+			return r.OrganizationID, r.ID, &r.Version
+		}}
+}
+
 func roleRoundTrip(e *env) {
 	t := e.t
 	c := e.customer(e.org, uuid.Nil, "Acme")
@@ -68,19 +74,14 @@ func roleRoundTrip(e *env) {
 		r.Capabilities = []string{role.CapManageRoles}
 		r.UpdatedAt = e.now()
 		r.Version = 77
-		require.NoError(t, e.Roles.Update(e.ctx, r, 1))
-		r.Version = 2
-		assert.Equal(t, normRole(r), normRole(e.getRole(e.org, r.ID)), "Get after Update")
+		repo := e.roleRepo()
+		r = repo.checkUpdate(e, r, 1, "Get after Update")
 
 		// Empty grants and capabilities.
 		r.Grants, r.Capabilities = nil, nil
-		require.NoError(t, e.Roles.Update(e.ctx, r, 2))
-		r.Version = 3
-		assert.Equal(t, normRole(r), normRole(e.getRole(e.org, r.ID)), "Get after emptying grants")
+		r = repo.checkUpdate(e, r, 2, "Get after emptying grants")
 
-		require.NoError(t, e.Roles.Delete(e.ctx, e.org, r.ID))
-		_, err = e.Roles.Get(e.ctx, e.org, r.ID)
-		requireCode(t, err, cu.ErrNotFound, "Get after Delete")
+		repo.checkDelete(e, r)
 		_, err = e.Roles.GetByCode(e.ctx, e.org, r.Code)
 		requireCode(t, err, cu.ErrNotFound, "GetByCode after Delete")
 	}
@@ -88,28 +89,21 @@ func roleRoundTrip(e *env) {
 
 func roleNotFound(e *env) {
 	t := e.t
+	repo := e.roleRepo()
 	kept := e.role(e.org, uuid.Nil, "Kept")
 	unknown := newRole(e.org, uuid.Nil, "Ghost", e.now())
 
-	_, err := e.Roles.Get(e.ctx, e.org, unknown.ID)
-	requireCode(t, err, cu.ErrNotFound, "Get")
-	_, err = e.Roles.GetByCode(e.ctx, e.org, unknown.Code)
+	_, err := e.Roles.GetByCode(e.ctx, e.org, unknown.Code)
 	requireCode(t, err, cu.ErrNotFound, "GetByCode")
 	_, err = e.Roles.GetByCode(e.ctx, e.org, strings.ToLower(kept.Code))
 	requireCode(t, err, cu.ErrNotFound, "GetByCode matches the code exactly")
-	requireCode(t, e.Roles.Update(e.ctx, unknown, 1), cu.ErrNotFound, "Update")
-	requireCode(t, e.Roles.Delete(e.ctx, e.org, unknown.ID), cu.ErrNotFound, "Delete")
-
-	require.NoError(t, e.Roles.Delete(e.ctx, e.org, kept.ID))
-	requireCode(t, e.Roles.Delete(e.ctx, e.org, kept.ID), cu.ErrNotFound, "second Delete")
-	requireCode(t, e.Roles.Update(e.ctx, kept, 1), cu.ErrNotFound, "Update of a deleted role")
+	repo.checkNotFound(e, unknown, kept)
 
 	// Creating an id that exists fails and changes nothing.
 	dup := e.role(e.org, uuid.Nil, "Original")
 	again := newRole(e.org, uuid.Nil, "Impostor", e.now())
 	again.ID = dup.ID
-	require.Error(t, e.Roles.Create(e.ctx, again), "Create with a taken id")
-	assert.Equal(t, normRole(dup), normRole(e.getRole(e.org, dup.ID)))
+	repo.checkTakenID(e, dup, again)
 }
 
 func roleGetMany(e *env) {
@@ -198,37 +192,18 @@ func roleConcurrentUnique(e *env) {
 	t := e.t
 	c := e.customer(e.org, uuid.Nil, "Acme")
 	code := "ROLE_FRONTEND_RACE"
-	var mu sync.Mutex
-	var ok, refused int
-	var unexpected []error
-	var wg sync.WaitGroup
-	for i := range concurrency {
-		wg.Go(func() {
-			// Half the goroutines race on the code, half on the label.
-			r := newRole(e.org, c.ID, fmt.Sprintf("Label %d", i), e.now())
-			field := "code"
-			if i%2 == 0 {
-				r.Code = code
-			} else {
-				r.Label = []string{"Racer", "RACER", "racer", "rAcEr"}[i%4]
-				field = "label"
-			}
-			err := e.Roles.Create(e.ctx, r)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				ok++
-			case isUnique(err, field):
-				refused++
-			default:
-				unexpected = append(unexpected, err)
-			}
-		})
-	}
-	wg.Wait()
-	assert.Empty(t, unexpected)
-	assert.Equal(t, 2, ok, "one winner for the code, one for the label")
+	// Half the goroutines race on the code, half on the label.
+	field := func(i int) string { return []string{"code", "label"}[i%2] }
+	won, refused := race(t, func(i int) error {
+		r := newRole(e.org, c.ID, fmt.Sprintf("Label %d", i), e.now())
+		if field(i) == "code" {
+			r.Code = code
+		} else {
+			r.Label = []string{"Racer", "RACER", "racer", "rAcEr"}[i%4]
+		}
+		return e.Roles.Create(e.ctx, r)
+	}, func(i int, err error) bool { return isUnique(err, field(i)) })
+	assert.Len(t, won, 2, "one winner for the code, one for the label")
 	assert.Equal(t, concurrency-2, refused)
 	got := e.listRoles(e.org, role.Filter{Label: "racer"})
 	assert.Len(t, got, 1, "one role labelled racer")
@@ -237,53 +212,21 @@ func roleConcurrentUnique(e *env) {
 }
 
 func roleStale(e *env) {
-	t := e.t
 	r := e.role(e.org, uuid.Nil, "Alpha")
 	x := r
 	x.Label = "Changed"
-	for _, expected := range []int64{0, 2, 5} {
-		requireCode(t, e.Roles.Update(e.ctx, x, expected), cu.ErrStale, "expected %d", expected)
-	}
-	assert.Equal(t, normRole(r), normRole(e.getRole(e.org, r.ID)), "stale updates change nothing")
-	require.NoError(t, e.Roles.Update(e.ctx, x, 1))
-	requireCode(t, e.Roles.Update(e.ctx, x, 1), cu.ErrStale, "the same version twice")
-	got := e.getRole(e.org, r.ID)
-	assert.Equal(t, "Changed", got.Label)
-	assert.EqualValues(t, 2, got.Version)
+	assert.Equal(e.t, "Changed", e.roleRepo().checkStale(e, r, x).Label)
 }
 
 // Every writer retries on stale until it succeeds; each adds its own grant,
 // so a lost update would lose a grant.
 func roleConcurrentUpdates(e *env) {
-	t := e.t
 	r := e.role(e.org, uuid.Nil, "Shared")
-	errs := make([]error, concurrency)
-	var wg sync.WaitGroup
-	for i := range concurrency {
-		wg.Go(func() {
-			for {
-				cur, err := e.Roles.Get(e.ctx, e.org, r.ID)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				cur.Grants = append(cur.Grants, role.Grant{Resource: fmt.Sprintf("res_%02d", i), Permission: role.View, Level: role.LevelFull})
-				err = e.Roles.Update(e.ctx, cur, cur.Version)
-				if errors.Is(err, cu.ErrStale) {
-					continue
-				}
-				errs[i] = err
-				return
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		require.NoError(t, err)
-	}
-	got := e.getRole(e.org, r.ID)
-	assert.Len(t, got.Grants, concurrency, "no lost update")
-	assert.EqualValues(t, 1+concurrency, got.Version)
+	got := e.roleRepo().raceUpdates(e, r, func(i int, cur *role.Role) error {
+		cur.Grants = append(cur.Grants, role.Grant{Resource: fmt.Sprintf("res_%02d", i), Permission: role.View, Level: role.LevelFull})
+		return nil
+	})
+	assert.Len(e.t, got.Grants, concurrency, "no lost update")
 }
 
 // The storage keeps its own copy: changing the value given to Create or
@@ -291,15 +234,10 @@ func roleConcurrentUpdates(e *env) {
 func roleNoAliasing(e *env) {
 	t := e.t
 	r := e.fullRole(uuid.Nil, "Alias")
-	want := normRole(r)
-	require.NoError(t, e.Roles.Create(e.ctx, r))
-	r.Grants[0].Level = role.LevelNone
-	r.Capabilities[0] = "mutated"
-	got := e.getRole(e.org, r.ID)
-	assert.Equal(t, want, normRole(got), "after changing the created value")
-	got.Grants[0].Level = role.LevelNone
-	got.Capabilities[0] = "mutated"
-	assert.Equal(t, want, normRole(e.getRole(e.org, r.ID)), "after changing a read value")
+	want := e.roleRepo().checkNoAliasing(e, r, func(r *role.Role) {
+		r.Grants[0].Level = role.LevelNone
+		r.Capabilities[0] = "mutated"
+	})
 	many, err := e.Roles.GetMany(e.ctx, e.org, []uuid.UUID{r.ID})
 	require.NoError(t, err)
 	require.Len(t, many, 1)
@@ -319,24 +257,13 @@ func roleListSort(e *env) {
 		}
 		all = append(all, e.role(e.org, customer, fmt.Sprintf("Label %02d", i/2)))
 	}
+	list := lister(e.ctx, e.Roles.List, e.org, role.Filter{})
+	byLabel := func(a, b role.Role) int { return strings.Compare(a.Label, b.Label) }
 	for _, desc := range []bool{false, true} {
-		var want []role.Role
-		for _, limit := range []int{0, 1, 5, 23} {
-			got := allPages(t, limit, func(p cu.Page) (cu.PageOf[role.Role], error) {
-				return e.Roles.List(e.ctx, e.org, role.Filter{}, p)
-			}, cu.Page{Sort: cu.Sort{Field: "label", Desc: desc}})
-			requireSameIDs(t, roleIDs(all), roleIDs(got), "limit %d: every role exactly once", limit)
-			checkOrder(t, mapSlice(got, func(r role.Role) string { return r.Label }), roleIDs(got), desc, strings.Compare, "roles by label")
-			if want == nil {
-				want = got
-			}
-			assert.Equal(t, strs(roleIDs(want)), strs(roleIDs(got)), "limit %d gives the same order", limit)
-		}
+		checkSortAtLimits(t, list, cu.Sort{Field: "label", Desc: desc}, []int{0, 1, 5, 23}, roleIDs(all), roleIDs, byLabel)
 	}
 	// The zero sort is by label ascending.
-	got := allPages(t, 4, func(p cu.Page) (cu.PageOf[role.Role], error) {
-		return e.Roles.List(e.ctx, e.org, role.Filter{}, p)
-	}, cu.Page{})
+	got := allPages(t, 4, list, cu.Page{})
 	checkOrder(t, mapSlice(got, func(r role.Role) string { return r.Label }), roleIDs(got), false, strings.Compare, "roles, default sort")
 	assert.Len(t, got, len(all))
 }
@@ -379,9 +306,7 @@ func roleListFilters(e *env) {
 		checkOrder(t, mapSlice(got, func(r role.Role) string { return strings.ToLower(r.Label) }), roleIDs(got), false, strings.Compare, tt.name)
 	}
 	// Filtered lists page like unfiltered ones.
-	got := allPages(t, 1, func(p cu.Page) (cu.PageOf[role.Role], error) {
-		return e.Roles.List(e.ctx, e.org, role.Filter{CustomerID: c1.ID, IncludePredefined: true}, p)
-	}, cu.Page{})
+	got := allPages(t, 1, lister(e.ctx, e.Roles.List, e.org, role.Filter{CustomerID: c1.ID, IncludePredefined: true}), cu.Page{})
 	sameIDs(t, roleIDs([]role.Role{admin, buyer, anon, c1Buyer, c1Clerk}), roleIDs(got))
 	// Full values come back.
 	got = e.listRoles(e.org, role.Filter{IDs: []uuid.UUID{admin.ID}})

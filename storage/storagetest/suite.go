@@ -95,10 +95,7 @@ type Repos struct {
 const concurrency = 16
 
 // testCase is one contract check; it gets a fresh storage.
-type testCase struct {
-	name string
-	fn   func(e *env)
-}
+type testCase = caseOf[func(e *env)]
 
 // Run runs the whole contract suite. Each subtest calls open(t) for a
 // fresh, empty storage, and subtests run in parallel, so open must be safe
@@ -123,20 +120,10 @@ func Run(t *testing.T, open func(t *testing.T) Repos) {
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
-			for _, c := range g.cases {
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					r := open(t)
-					require.NotNil(t, r.Tx, "Repos.Tx")
-					require.NotNil(t, r.Roles, "Repos.Roles")
-					require.NotNil(t, r.Customers, "Repos.Customers")
-					require.NotNil(t, r.Users, "Repos.Users")
-					require.NotNil(t, r.Tokens, "Repos.Tokens")
-					require.NotNil(t, r.Attempts, "Repos.Attempts")
-					require.NotNil(t, r.Events, "Repos.Events")
-					c.fn(&env{t: t, ctx: t.Context(), Repos: r, org: cu.NewID()})
-				})
-			}
+			runCases(t, g.cases, open, func(t *testing.T, r Repos, fn func(*env)) {
+				requireRepos(t, r)
+				fn(newEnv(t, r))
+			})
 		})
 	}
 }
@@ -165,22 +152,13 @@ func (e *env) customer(org, parent uuid.UUID, name string, opts ...func(*custome
 	e.t.Helper()
 	at := e.now()
 	c := customeruser.Customer{ID: cu.NewID(), OrganizationID: org, Name: name, ParentID: parent, CreatedAt: at, UpdatedAt: at, Version: 1}
-	for _, o := range opts {
-		o(&c)
-	}
-	require.NoError(e.t, e.Customers.Create(e.ctx, c), "create customer %q", name)
-	return c
+	return stored(e, c, opts, e.Customers.Create, "create customer %q", name)
 }
 
 // role creates a role with a code derived from its label and id.
 func (e *env) role(org, customer uuid.UUID, label string, opts ...func(*role.Role)) role.Role {
 	e.t.Helper()
-	r := newRole(org, customer, label, e.now())
-	for _, o := range opts {
-		o(&r)
-	}
-	require.NoError(e.t, e.Roles.Create(e.ctx, r), "create role %q", label)
-	return r
+	return stored(e, newRole(org, customer, label, e.now()), opts, e.Roles.Create, "create role %q", label)
 }
 
 // newRole returns an unsaved role.
@@ -198,12 +176,7 @@ func newRole(org, customer uuid.UUID, label string, at time.Time) role.Role {
 // user creates an enabled, confirmed, active customer user.
 func (e *env) user(org, customer uuid.UUID, email string, opts ...func(*customeruser.User)) customeruser.User {
 	e.t.Helper()
-	u := newUser(org, customer, email, e.now())
-	for _, o := range opts {
-		o(&u)
-	}
-	require.NoError(e.t, e.Users.Create(e.ctx, u), "create user %q", email)
-	return u
+	return stored(e, newUser(org, customer, email, e.now()), opts, e.Users.Create, "create user %q", email)
 }
 
 // newUser returns an unsaved user whose EmailKey is the lower-cased e-mail,
@@ -423,23 +396,17 @@ func mapSlice[T, U any](in []T, f func(T) U) []U {
 
 func (e *env) getRole(org, id uuid.UUID) role.Role {
 	e.t.Helper()
-	r, err := e.Roles.Get(e.ctx, org, id)
-	require.NoError(e.t, err)
-	return r
+	return e.roleRepo().get(e, org, id)
 }
 
 func (e *env) getCustomer(org, id uuid.UUID) customeruser.Customer {
 	e.t.Helper()
-	c, err := e.Customers.Get(e.ctx, org, id)
-	require.NoError(e.t, err)
-	return c
+	return e.customerRepo().get(e, org, id)
 }
 
 func (e *env) getUser(org, id uuid.UUID) customeruser.User {
 	e.t.Helper()
-	u, err := e.Users.Get(e.ctx, org, id)
-	require.NoError(e.t, err)
-	return u
+	return e.userRepo().get(e, org, id)
 }
 
 // allPages follows NextCursor until the last page and returns every item.
@@ -483,25 +450,19 @@ func roleIDs(rs []role.Role) []uuid.UUID {
 // listUsers returns every user matching f (all pages).
 func (e *env) listUsers(org uuid.UUID, f customeruser.UserFilter) []customeruser.User {
 	e.t.Helper()
-	return allPages(e.t, cu.MaxPageLimit, func(p cu.Page) (cu.PageOf[customeruser.User], error) {
-		return e.Users.List(e.ctx, org, f, p)
-	}, cu.Page{})
+	return allPages(e.t, cu.MaxPageLimit, lister(e.ctx, e.Users.List, org, f), cu.Page{})
 }
 
 // listCustomers returns every customer matching f (all pages).
 func (e *env) listCustomers(org uuid.UUID, f customeruser.CustomerFilter) []customeruser.Customer {
 	e.t.Helper()
-	return allPages(e.t, cu.MaxPageLimit, func(p cu.Page) (cu.PageOf[customeruser.Customer], error) {
-		return e.Customers.List(e.ctx, org, f, p)
-	}, cu.Page{})
+	return allPages(e.t, cu.MaxPageLimit, lister(e.ctx, e.Customers.List, org, f), cu.Page{})
 }
 
 // listRoles returns every role matching f (all pages).
 func (e *env) listRoles(org uuid.UUID, f role.Filter) []role.Role {
 	e.t.Helper()
-	return allPages(e.t, cu.MaxPageLimit, func(p cu.Page) (cu.PageOf[role.Role], error) {
-		return e.Roles.List(e.ctx, org, f, p)
-	}, cu.Page{})
+	return allPages(e.t, cu.MaxPageLimit, lister(e.ctx, e.Roles.List, org, f), cu.Page{})
 }
 
 // checkOrder asserts that keys are sorted in the direction of desc with ids

@@ -2,9 +2,7 @@ package storagetest
 
 import (
 	"context"
-	"errors"
 	"slices"
-	"sync"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -57,32 +55,15 @@ func tokenConcurrentConsume(e *env) {
 	c := e.customer(e.org, uuid.Nil, "Acme")
 	u := e.user(e.org, c.ID, "tok@example.com")
 	tok := e.token(e.org, u.ID, customeruser.PurposeConfirm)
-	var mu sync.Mutex
-	var ok, notFound int
-	var unexpected []error
-	var wg sync.WaitGroup
-	for i := range concurrency {
-		wg.Go(func() {
-			var err error
-			_ = e.maybeInTx(i, func(ctx context.Context) error {
-				_, err = e.Tokens.Consume(ctx, e.org, customeruser.PurposeConfirm, tok.Hash)
-				return err
-			})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				ok++
-			case errors.Is(err, cu.ErrNotFound):
-				notFound++
-			default:
-				unexpected = append(unexpected, err)
-			}
+	won, notFound := race(t, func(i int) error {
+		var err error
+		_ = e.maybeInTx(i, func(ctx context.Context) error {
+			_, err = e.Tokens.Consume(ctx, e.org, customeruser.PurposeConfirm, tok.Hash)
+			return err
 		})
-	}
-	wg.Wait()
-	assert.Empty(t, unexpected)
-	assert.Equal(t, 1, ok, "exactly one Consume succeeds")
+		return err
+	}, failsWith(cu.ErrNotFound))
+	assert.Len(t, won, 1, "exactly one Consume succeeds")
 	assert.Equal(t, concurrency-1, notFound)
 }
 

@@ -121,18 +121,14 @@ func userPaging(e *env) {
 	}
 
 	// The default sort is createdAt ascending.
-	def := allPages(t, 0, func(p cu.Page) (cu.PageOf[customeruser.User], error) {
-		return e.Users.List(e.ctx, e.org, customeruser.UserFilter{}, p)
-	}, cu.Page{})
-	asc := allPages(t, 0, func(p cu.Page) (cu.PageOf[customeruser.User], error) {
-		return e.Users.List(e.ctx, e.org, customeruser.UserFilter{}, p)
-	}, cu.Page{Sort: cu.Sort{Field: customeruser.SortCreatedAt}})
+	all := lister(e.ctx, e.Users.List, e.org, customeruser.UserFilter{})
+	def := allPages(t, 0, all, cu.Page{})
+	asc := allPages(t, 0, all, cu.Page{Sort: cu.Sort{Field: customeruser.SortCreatedAt}})
 	assert.Equal(t, strs(userIDs(asc)), strs(userIDs(def)))
 
 	// A filtered list pages the same way.
-	guests := allPages(t, 9, func(p cu.Page) (cu.PageOf[customeruser.User], error) {
-		return e.Users.List(e.ctx, e.org, customeruser.UserFilter{Guest: ptr(true)}, p)
-	}, cu.Page{Sort: cu.Sort{Field: customeruser.SortEmail, Desc: true}})
+	guests := allPages(t, 9, lister(e.ctx, e.Users.List, e.org, customeruser.UserFilter{Guest: ptr(true)}),
+		cu.Page{Sort: cu.Sort{Field: customeruser.SortEmail, Desc: true}})
 	assert.Len(t, guests, n/10)
 
 	// An organization without users lists nothing.
@@ -302,9 +298,7 @@ func userFilters(e *env) {
 		got := e.listUsers(e.org, tt.f)
 		sameIDs(t, userIDs(tt.want), userIDs(got), tt.name)
 		// Filtered lists keep their order and page like the full one.
-		paged := allPages(t, 2, func(p cu.Page) (cu.PageOf[customeruser.User], error) {
-			return e.Users.List(e.ctx, e.org, tt.f, p)
-		}, cu.Page{Sort: cu.Sort{Field: customeruser.SortLastName}})
+		paged := allPages(t, 2, lister(e.ctx, e.Users.List, e.org, tt.f), cu.Page{Sort: cu.Sort{Field: customeruser.SortLastName}})
 		sameIDs(t, userIDs(tt.want), userIDs(paged), "%s, paged by last name", tt.name)
 		assert.True(t, slices.IsSortedFunc(paged, func(a, b customeruser.User) int {
 			return strings.Compare(strings.ToLower(a.LastName), strings.ToLower(b.LastName))

@@ -2,11 +2,9 @@ package storagetest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -86,6 +84,14 @@ func (e *env) fullUser(customer uuid.UUID, email string, roles ...uuid.UUID) cus
 	return u
 }
 
+// userRepo is the user repository as the shared checks use it.
+func (e *env) userRepo() versioned[customeruser.User] {
+	return versioned[customeruser.User]{repo: e.Users, norm: normUser,
+		key: func(u *customeruser.User) (uuid.UUID, uuid.UUID, *int64) {
+			return u.OrganizationID, u.ID, &u.Version
+		}}
+}
+
 func userRoundTrip(e *env) {
 	t := e.t
 	c1 := e.customer(e.org, uuid.Nil, "Acme")
@@ -130,9 +136,8 @@ func userRoundTrip(e *env) {
 		CreatedAt: u.UpdatedAt, UpdatedAt: u.UpdatedAt,
 	})
 	u.Version = 50
-	require.NoError(t, e.Users.Update(e.ctx, u, 1))
-	u.Version = 2
-	assert.Equal(t, normUser(u), normUser(e.getUser(e.org, u.ID)), "Get after Update")
+	repo := e.userRepo()
+	u = repo.checkUpdate(e, u, 1, "Get after Update")
 	_, err = e.Users.GetByEmailKey(e.ctx, e.org, "zoe.obrien@example.com")
 	requireCode(t, err, cu.ErrNotFound, "the old e-mail key is gone")
 	byKey, err = e.Users.GetByEmailKey(e.ctx, e.org, "zoe@globex.test")
@@ -141,41 +146,30 @@ func userRoundTrip(e *env) {
 
 	// Emptying every collection.
 	u.RoleIDs, u.Addresses, u.Attributes = nil, nil, nil
-	require.NoError(t, e.Users.Update(e.ctx, u, 2))
-	u.Version = 3
-	assert.Equal(t, normUser(u), normUser(e.getUser(e.org, u.ID)), "Get after emptying collections")
+	u = repo.checkUpdate(e, u, 2, "Get after emptying collections")
 
-	require.NoError(t, e.Users.Delete(e.ctx, e.org, u.ID))
-	_, err = e.Users.Get(e.ctx, e.org, u.ID)
-	requireCode(t, err, cu.ErrNotFound, "Get after Delete")
+	repo.checkDelete(e, u)
 	_, err = e.Users.GetByEmailKey(e.ctx, e.org, u.EmailKey)
 	requireCode(t, err, cu.ErrNotFound, "GetByEmailKey after Delete")
 }
 
 func userNotFound(e *env) {
 	t := e.t
+	repo := e.userRepo()
 	c := e.customer(e.org, uuid.Nil, "Acme")
 	kept := e.user(e.org, c.ID, "kept@example.com")
 	unknown := newUser(e.org, c.ID, "ghost@example.com", e.now())
 
-	_, err := e.Users.Get(e.ctx, e.org, unknown.ID)
-	requireCode(t, err, cu.ErrNotFound, "Get")
-	_, err = e.Users.GetByEmailKey(e.ctx, e.org, unknown.EmailKey)
+	_, err := e.Users.GetByEmailKey(e.ctx, e.org, unknown.EmailKey)
 	requireCode(t, err, cu.ErrNotFound, "GetByEmailKey")
-	requireCode(t, e.Users.Update(e.ctx, unknown, 1), cu.ErrNotFound, "Update")
 	requireCode(t, e.Users.Touch(e.ctx, unknown), cu.ErrNotFound, "Touch")
-	requireCode(t, e.Users.Delete(e.ctx, e.org, unknown.ID), cu.ErrNotFound, "Delete")
-
-	require.NoError(t, e.Users.Delete(e.ctx, e.org, kept.ID))
-	requireCode(t, e.Users.Delete(e.ctx, e.org, kept.ID), cu.ErrNotFound, "second Delete")
-	requireCode(t, e.Users.Update(e.ctx, kept, 1), cu.ErrNotFound, "Update of a deleted user")
+	repo.checkNotFound(e, unknown, kept)
 	requireCode(t, e.Users.Touch(e.ctx, kept), cu.ErrNotFound, "Touch of a deleted user")
 
 	dup := e.user(e.org, c.ID, "original@example.com")
 	again := newUser(e.org, c.ID, "impostor@example.com", e.now())
 	again.ID = dup.ID
-	require.Error(t, e.Users.Create(e.ctx, again), "Create with a taken id")
-	assert.Equal(t, normUser(dup), normUser(e.getUser(e.org, dup.ID)))
+	repo.checkTakenID(e, dup, again)
 	_, err = e.Users.GetByEmailKey(e.ctx, e.org, again.EmailKey)
 	requireCode(t, err, cu.ErrNotFound, "a refused Create stores nothing")
 }
@@ -294,58 +288,32 @@ func userGuests(e *env) {
 func userConcurrentUniqueEmail(e *env) {
 	t := e.t
 	c := e.customer(e.org, uuid.Nil, "Acme")
-	var mu sync.Mutex
-	var winners []uuid.UUID
-	var refused int
-	var unexpected []error
-	var wg sync.WaitGroup
-	for i := range concurrency {
-		wg.Go(func() {
-			email := []byte("race.condition@example.com")
-			for j := range email {
-				if (i>>(j%4))&1 == 1 {
-					email[j] = byte(strings.ToUpper(string(email[j]))[0])
-				}
+	ids := make([]uuid.UUID, concurrency)
+	won, refused := race(t, func(i int) error {
+		email := []byte("race.condition@example.com")
+		for j := range email {
+			if (i>>(j%4))&1 == 1 {
+				email[j] = byte(strings.ToUpper(string(email[j]))[0])
 			}
-			u := newUser(e.org, c.ID, string(email), e.now())
-			err := e.maybeInTx(i, func(ctx context.Context) error { return e.Users.Create(ctx, u) })
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				winners = append(winners, u.ID)
-			case isUnique(err, "email"):
-				refused++
-			default:
-				unexpected = append(unexpected, err)
-			}
-		})
-	}
-	wg.Wait()
-	assert.Empty(t, unexpected)
-	require.Len(t, winners, 1, "exactly one writer wins")
+		}
+		u := newUser(e.org, c.ID, string(email), e.now())
+		ids[i] = u.ID
+		return e.maybeInTx(i, func(ctx context.Context) error { return e.Users.Create(ctx, u) })
+	}, uniqueOn("email"))
+	require.Len(t, won, 1, "exactly one writer wins")
 	assert.Equal(t, concurrency-1, refused)
 	got, err := e.Users.GetByEmailKey(e.ctx, e.org, "race.condition@example.com")
 	require.NoError(t, err)
-	assert.Equal(t, winners[0], got.ID)
+	assert.Equal(t, ids[won[0]], got.ID)
 	assert.Len(t, e.listUsers(e.org, customeruser.UserFilter{Email: "race.condition"}), 1)
 }
 
 func userStale(e *env) {
-	t := e.t
 	c := e.customer(e.org, uuid.Nil, "Acme")
 	u := e.user(e.org, c.ID, "stale@example.com")
 	x := u
 	x.FirstName = "Changed"
-	for _, expected := range []int64{0, 2, 10} {
-		requireCode(t, e.Users.Update(e.ctx, x, expected), cu.ErrStale, "expected %d", expected)
-	}
-	assert.Equal(t, normUser(u), normUser(e.getUser(e.org, u.ID)), "stale updates change nothing")
-	require.NoError(t, e.Users.Update(e.ctx, x, 1))
-	requireCode(t, e.Users.Update(e.ctx, x, 1), cu.ErrStale)
-	got := e.getUser(e.org, u.ID)
-	assert.Equal(t, "Changed", got.FirstName)
-	assert.EqualValues(t, 2, got.Version)
+	assert.Equal(e.t, "Changed", e.userRepo().checkStale(e, u, x).FirstName)
 }
 
 // Every writer increments a counter (the middle name) with read, modify,
@@ -354,38 +322,12 @@ func userConcurrentUpdates(e *env) {
 	t := e.t
 	c := e.customer(e.org, uuid.Nil, "Acme")
 	u := e.user(e.org, c.ID, "counter@example.com", func(x *customeruser.User) { x.MiddleName = "0" })
-	errs := make([]error, concurrency)
-	var wg sync.WaitGroup
-	for i := range concurrency {
-		wg.Go(func() {
-			for {
-				cur, err := e.Users.Get(e.ctx, e.org, u.ID)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				n, err := strconv.Atoi(cur.MiddleName)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				cur.MiddleName = strconv.Itoa(n + 1)
-				err = e.Users.Update(e.ctx, cur, cur.Version)
-				if errors.Is(err, cu.ErrStale) {
-					continue
-				}
-				errs[i] = err
-				return
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		require.NoError(t, err)
-	}
-	got := e.getUser(e.org, u.ID)
+	got := e.userRepo().raceUpdates(e, u, func(_ int, cur *customeruser.User) error {
+		n, err := strconv.Atoi(cur.MiddleName)
+		cur.MiddleName = strconv.Itoa(n + 1)
+		return err
+	})
 	assert.Equal(t, strconv.Itoa(concurrency), got.MiddleName, "no lost update")
-	assert.EqualValues(t, 1+concurrency, got.Version)
 }
 
 // Touch stores LastLoginAt, LoginCount and PasswordHash, and nothing else:
@@ -455,9 +397,6 @@ func userNoAliasing(e *env) {
 	t := e.t
 	c := e.customer(e.org, uuid.Nil, "Acme")
 	r := e.role(e.org, uuid.Nil, "Buyer")
-	u := e.fullUser(c.ID, "alias@example.com", r.ID)
-	want := normUser(u)
-	require.NoError(t, e.Users.Create(e.ctx, u))
 	mutate := func(x *customeruser.User) {
 		x.RoleIDs[0] = uuid.Nil
 		x.SalesRepIDs[0] = uuid.Nil
@@ -468,11 +407,8 @@ func userNoAliasing(e *env) {
 		*x.Birthday = time.Time{}
 		*x.LastLoginAt = time.Time{}
 	}
-	mutate(&u)
-	got := e.getUser(e.org, u.ID)
-	assert.Equal(t, want, normUser(got), "after changing the created value")
-	mutate(&got)
-	assert.Equal(t, want, normUser(e.getUser(e.org, u.ID)), "after changing a read value")
+	u := e.fullUser(c.ID, "alias@example.com", r.ID)
+	want := e.userRepo().checkNoAliasing(e, u, mutate)
 	list := e.listUsers(e.org, customeruser.UserFilter{})
 	require.Len(t, list, 1)
 	mutate(&list[0])
