@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	cu "github.com/b2bkit/customerusers"
 	"github.com/b2bkit/customerusers/customeruser"
 	"github.com/b2bkit/customerusers/role"
 )
@@ -247,5 +248,119 @@ func TestStorefrontNoEscalation(t *testing.T) {
 
 		// A buyer has no role management at all.
 		h.sf(c.buyerTok, http.MethodGet, "/roles", nil).expectProblem(t, http.StatusForbidden, "forbidden")
+	})
+}
+
+// TestStorefrontDelegatedConfirmation confirms, and resends the
+// confirmation of, an unconfirmed user within the administrator's reach.
+func TestStorefrontDelegatedConfirmation(t *testing.T) {
+	eachStorage(t, func(t *testing.T, h *harness) {
+		c := newCompany(h)
+		const email = "pending@east.example"
+		u, err := h.users.CreateUser(h.ctx, h.admin, customeruser.CreateUserInput{CustomerID: c.east.ID, Email: email,
+			FirstName: "Pending", LastName: "User", RoleIDs: []uuid.UUID{h.buyerRole.ID}, Password: testPassword, Confirmed: ptr(false)})
+		require.NoError(t, err)
+		path := "/users/" + u.ID.String()
+		before, sent := h.eventCount(h.org), h.mail.count()
+
+		// A buyer sees the user but may not act on it; a stale version is
+		// refused.
+		h.sf(c.buyerTok, http.MethodPost, path+"/resend-confirmation", nil).expectProblem(t, http.StatusForbidden, "forbidden")
+		h.sf(c.buyerTok, http.MethodPost, path+"/confirm", nil).expectProblem(t, http.StatusForbidden, "forbidden")
+		h.sf(c.adminTok, http.MethodPost, path+"/resend-confirmation", nil, ifMatch(u.Version+1)).
+			expectProblem(t, http.StatusPreconditionFailed, "stale")
+		h.sf(c.adminTok, http.MethodPost, path+"/confirm", nil, ifMatch(u.Version+1)).expectProblem(t, http.StatusPreconditionFailed, "stale")
+		assert.Equal(t, before, h.eventCount(h.org), "nothing changed")
+		assert.Equal(t, sent, h.mail.count(), "nothing sent")
+
+		// Resend: a new confirmation link, the user unchanged otherwise.
+		h.sf(c.adminTok, http.MethodPost, path+"/resend-confirmation", nil, ifMatch(u.Version)).expect(t, http.StatusNoContent)
+		first, ok := h.mail.last(customeruser.TemplateConfirmation, email)
+		require.True(t, ok)
+		assert.NotEmpty(t, first.Token)
+		h.sf(c.adminTok, http.MethodPost, path+"/resend-confirmation", nil).expect(t, http.StatusNoContent)
+		second, ok := h.mail.last(customeruser.TemplateConfirmation, email)
+		require.True(t, ok)
+		assert.NotEqual(t, first.Token, second.Token)
+		assert.False(t, h.getUser(u.ID).Confirmed)
+		assert.Equal(t, u.Version, h.getUser(u.ID).Version)
+
+		// Confirm: the user is confirmed and welcomed with a set-password link.
+		r := h.sf(c.adminTok, http.MethodPost, path+"/confirm", nil, ifMatch(u.Version)).expect(t, http.StatusOK)
+		assert.Equal(t, `"`+jsonInt(u.Version+1)+`"`, r.header.Get("ETag"))
+		o := r.obj(t)
+		assert.Equal(t, u.ID.String(), o["id"])
+		assert.Equal(t, true, o["confirmed"])
+		welcome, ok := h.mail.last(customeruser.TemplateWelcomeByAdmin, email)
+		require.True(t, ok)
+		assert.NotEmpty(t, welcome.Token)
+		assert.True(t, h.getUser(u.ID).Confirmed)
+		// The pending confirmation link died with it; both actions are now
+		// conflicts.
+		h.pub(http.MethodPost, "/confirm-email", map[string]any{"token": second.Token}).expectProblem(t, http.StatusUnprocessableEntity, "invalid")
+		h.sf(c.adminTok, http.MethodPost, path+"/confirm", nil).expectProblem(t, http.StatusConflict, "conflict")
+		h.sf(c.adminTok, http.MethodPost, path+"/resend-confirmation", nil).expectProblem(t, http.StatusConflict, "conflict")
+		_, err = h.users.Authenticate(h.ctx, h.org, customeruser.Credentials{Email: email, Password: testPassword})
+		assert.NoError(t, err, "a confirmed user logs in")
+	})
+}
+
+// TestStorefrontDeleteRole deletes a role of the administrator's customer
+// that nobody holds; a held one is a conflict.
+func TestStorefrontDeleteRole(t *testing.T) {
+	eachStorage(t, func(t *testing.T, h *harness) {
+		c := newCompany(h)
+		free, err := h.roles.Create(h.ctx, h.admin, role.Input{Label: "East Temp", CustomerID: c.east.ID, SelfManaged: true, Public: true})
+		require.NoError(t, err)
+		held, err := h.roles.Create(h.ctx, h.admin, role.Input{Label: "East Held", CustomerID: c.east.ID, SelfManaged: true, Public: true})
+		require.NoError(t, err)
+		h.user(c.east, "holder@east.example", held.ID)
+		before := h.eventCount(h.org)
+
+		h.sf(c.adminTok, http.MethodDelete, "/roles/"+held.ID.String(), nil).expectProblem(t, http.StatusConflict, "conflict")
+		h.sf(c.buyerTok, http.MethodDelete, "/roles/"+free.ID.String(), nil).expectProblem(t, http.StatusForbidden, "forbidden")
+		h.sf(c.adminTok, http.MethodDelete, "/roles/"+free.ID.String(), nil, ifMatch(free.Version+1)).
+			expectProblem(t, http.StatusPreconditionFailed, "stale")
+		assert.Equal(t, before, h.eventCount(h.org), "nothing changed")
+
+		h.sf(c.adminTok, http.MethodDelete, "/roles/"+free.ID.String(), nil, ifMatch(free.Version)).expect(t, http.StatusNoContent)
+		h.sf(c.adminTok, http.MethodGet, "/roles/"+free.ID.String(), nil).expectProblem(t, http.StatusNotFound, "not_found")
+		h.sf(c.adminTok, http.MethodDelete, "/roles/"+free.ID.String(), nil).expectProblem(t, http.StatusNotFound, "not_found")
+		_, err = h.roles.Get(h.ctx, h.admin, free.ID)
+		assert.Equal(t, cu.CodeNotFound, cu.CodeOf(err))
+		for _, it := range h.sf(c.adminTok, http.MethodGet, "/roles", nil).expect(t, http.StatusOK).items(t) {
+			assert.NotEqual(t, free.ID.String(), it["id"])
+		}
+		h.sf(c.adminTok, http.MethodGet, "/roles/"+held.ID.String(), nil).expect(t, http.StatusOK)
+	})
+}
+
+// TestStorefrontMyAddressesBadInput posts invalid addresses of one's own:
+// 422 with the field errors, nothing stored.
+func TestStorefrontMyAddressesBadInput(t *testing.T) {
+	eachStorage(t, func(t *testing.T, h *harness) {
+		c := newCompany(h)
+		before := h.eventCount(h.org)
+		p := h.sf(c.buyerTok, http.MethodPost, "/me/addresses", map[string]any{"street": "1 Main St"}).
+			expectProblem(t, http.StatusUnprocessableEntity, "invalid")
+		violation(t, p, "country", "required")
+		violation(t, p, "city", "required")
+		violation(t, p, "postalCode", "required")
+
+		bad := newAddress("1 Main St")
+		bad["country"] = "XX"
+		bad["types"] = []map[string]any{{"type": "billing", "default": true}, {"type": "billing"}}
+		p = h.sf(c.buyerTok, http.MethodPost, "/me/addresses", bad).expectProblem(t, http.StatusUnprocessableEntity, "invalid")
+		violation(t, p, "country", "country")
+		violation(t, p, "types", "duplicate")
+
+		p = h.sf(c.buyerTok, http.MethodPost, "/me/addresses", map[string]any{"street": "1 Main St", "types": []map[string]any{{"type": "home"}}}).
+			expectProblem(t, http.StatusUnprocessableEntity, "invalid")
+		violation(t, p, "firstName", "name_or_organization")
+		violation(t, p, "types", "type")
+		h.sf(c.buyerTok, http.MethodPost, "/me/addresses", `{"street":`).expectProblem(t, http.StatusBadRequest, "bad_request")
+		assert.Equal(t, before, h.eventCount(h.org), "nothing changed")
+		assert.Empty(t, h.getUser(c.buyer.ID).Addresses)
+		assert.Empty(t, h.sf(c.buyerTok, http.MethodGet, "/me/addresses", nil).expect(t, http.StatusOK).items(t))
 	})
 }
