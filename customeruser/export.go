@@ -43,14 +43,24 @@ func RoleColumn(n int) string { return fmt.Sprintf("Roles %d Role", n) }
 // import/export names them. The user an address belongs to is given by
 // ColAddrUserID or, failing that, by ColEmail (the user's e-mail).
 const (
-	ColAddressID       = "Address ID"
-	ColLabel           = "Label"
-	ColOrganization    = "Organization"
-	ColStreet          = "Street"
-	ColStreet2         = "Street 2"
-	ColPostalCode      = "Zip/Postal Code"
-	ColCity            = "City"
-	ColState           = "State"
+	ColAddressID    = "Address ID"
+	ColLabel        = "Label"
+	ColOrganization = "Organization"
+	ColStreet       = "Street"
+	ColStreet2      = "Street 2"
+	ColPostalCode   = "Zip/Postal Code"
+	ColCity         = "City"
+	// ColState is Oro's free-text region: exports write a region here
+	// when it is not shaped like a region code (see ColStateCombined).
+	ColState = "State"
+	// ColStateCombined is Oro's region code prefixed with its country
+	// ("US-FL"). Exports write a region shaped like an ISO 3166-2
+	// subdivision code (1 to 3 upper-case letters or digits, "FL") here,
+	// since Oro resolves this column against its region list and would
+	// take a code in ColState as free text; imports store "US-FL" as "FL"
+	// when the prefix is the address's country. When a row fills both,
+	// ColState wins.
+	ColStateCombined   = "State Combined code"
 	ColCountry         = "Country ISO2 code"
 	ColPhone           = "Phone"
 	ColPrimary         = "Primary"
@@ -60,14 +70,16 @@ const (
 	ColShipping        = "Shipping"
 	ColDefaultShipping = "Default Shipping"
 	ColDelete          = "Delete"
-	// ColStateCombined is read, not written: Oro's "US-FL" form of a
-	// region, stored as "FL" when its country prefix matches the address's
-	// country. Exports write the region to ColState.
-	ColStateCombined = "State Combined code"
-	// ColOwnerUsername is accepted and ignored by both imports (Oro's
-	// files carry it; the back-office users are the host's, known here by
-	// id only).
+	// ColOwnerUsername is Oro's back-office owner of a record, by user
+	// name. The back-office users are the host's and known here by id
+	// only (and addresses carry no owner of their own), so exports write
+	// it empty and both imports accept and ignore it.
 	ColOwnerUsername = "Owner Username"
+	// ColValidatedAt is when Oro's address-validation integration (FedEx,
+	// UPS) last checked an address. The library does not validate
+	// addresses against a carrier and keeps no such time, so exports write
+	// it empty and ImportAddresses accepts and ignores it.
+	ColValidatedAt = "Validated At"
 )
 
 // userColumnsBefore and userColumnsAfter are the fixed columns around the
@@ -80,11 +92,13 @@ var (
 	userColumnsAfter = []string{ColGuest, ColEnabled, ColConfirmed, ColOwnerID, ColWebsiteID}
 )
 
-// addressColumns are the columns of the address file, in Oro's order.
+// addressColumns are the columns of the address file: every column of
+// Oro's address export, in Oro's order.
 var addressColumns = []string{
 	ColAddressID, ColLabel, ColOrganization, ColNamePrefix, ColFirstName, ColMiddleName, ColLastName,
-	ColNameSuffix, ColStreet, ColStreet2, ColPostalCode, ColCity, ColState, ColCountry, ColPhone, ColPrimary,
-	ColAddrUserID, ColEmail, ColBilling, ColDefaultBilling, ColShipping, ColDefaultShipping, ColDelete,
+	ColNameSuffix, ColStreet, ColStreet2, ColPostalCode, ColCity, ColState, ColStateCombined, ColCountry,
+	ColPhone, ColPrimary, ColOwnerUsername, ColAddrUserID, ColEmail, ColBilling, ColDefaultBilling, ColShipping,
+	ColDefaultShipping, ColDelete, ColValidatedAt,
 }
 
 // userHeader returns the header of a customer-user file with n role
@@ -357,14 +371,17 @@ func exportFlush(cw *csv.Writer) error {
 
 // ExportAddresses writes the addresses of the customer users actor may list
 // that match f (as ExportUsers selects them) to w as an RFC 4180 CSV file
-// with Oro's address columns: Address ID, Label, Organization, Name
-// Prefix, First Name, Middle Name, Last Name, Name Suffix, Street, Street 2,
-// Zip/Postal Code, City, State (the region), Country ISO2 code, Phone,
-// Primary, Customer User ID, Email Address (the user's), Billing, Default
-// Billing, Shipping, Default Shipping (1 or 0) and Delete (always 0; set it
-// to 1 in a file for ImportAddresses to remove the address). One row per
-// address, users in keyset order and each user's addresses in their stored
-// order; memory does not grow with the number of rows.
+// with every column of Oro's address export, in Oro's order: Address ID,
+// Label, Organization, Name Prefix, First Name, Middle Name, Last Name, Name
+// Suffix, Street, Street 2, Zip/Postal Code, City, State and State Combined
+// code (the region, in one or the other: see ColStateCombined), Country ISO2
+// code, Phone, Primary, Owner Username (empty: see ColOwnerUsername),
+// Customer User ID, Email Address (the user's), Billing, Default Billing,
+// Shipping, Default Shipping (1 or 0), Delete (always 0; set it to 1 in a
+// file for ImportAddresses to remove the address) and Validated At (empty:
+// see ColValidatedAt). One row per address, users in keyset order and each
+// user's addresses in their stored order; memory does not grow with the
+// number of rows.
 func (s *Service) ExportAddresses(ctx context.Context, actor cu.Actor, f UserFilter, w io.Writer, opts ExportOptions) (ExportReport, error) {
 	start := s.now()
 	var rep ExportReport
@@ -420,11 +437,39 @@ func addressTypeFlags(a Address, t AddressType) (has, def bool) {
 func exportAddressRecord(rec []string, u User, a Address) {
 	billing, defBilling := addressTypeFlags(a, Billing)
 	shipping, defShipping := addressTypeFlags(a, Shipping)
+	state, combined := exportRegion(a)
 	copy(rec, []string{
 		csvID(a.ID), a.Label, a.Organization, a.NamePrefix, a.FirstName, a.MiddleName, a.LastName,
-		a.NameSuffix, a.Street, a.Street2, a.PostalCode, a.City, a.Region, a.Country, a.Phone, csvBool(a.Primary),
-		u.ID.String(), u.Email, csvBool(billing), csvBool(defBilling), csvBool(shipping), csvBool(defShipping), "0",
+		a.NameSuffix, a.Street, a.Street2, a.PostalCode, a.City, state, combined, a.Country, a.Phone,
+		csvBool(a.Primary), "", u.ID.String(), u.Email, csvBool(billing), csvBool(defBilling), csvBool(shipping),
+		csvBool(defShipping), "0", "",
 	})
+}
+
+// exportRegion splits the region of a into Oro's two region columns: a
+// value shaped like an ISO 3166-2 subdivision code goes to State Combined
+// code, prefixed with the country, anything else to State (see
+// ColStateCombined). The library keeps one region string and no region
+// list, so the shape is all it can go by.
+func exportRegion(a Address) (state, combined string) {
+	if isRegionCode(a.Region) && a.Country != "" {
+		return "", a.Country + "-" + a.Region
+	}
+	return a.Region, ""
+}
+
+// isRegionCode reports whether s looks like the subdivision part of an
+// ISO 3166-2 code: 1 to 3 upper-case ASCII letters or digits.
+func isRegionCode(s string) bool {
+	if len(s) == 0 || len(s) > 3 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // WriteUserTemplate writes the customer-user file for people starting from
@@ -448,7 +493,8 @@ func (s *Service) WriteAddressTemplate(w io.Writer) error {
 	_ = cw.Write(addressColumns)
 	_ = cw.Write([]string{
 		"", "Head office", "Acme Inc.", "Mr", "Jerry", "John", "Coleman", "Jr.", "801 Scenic Hwy", "",
-		"33844", "Haines City", "FL", "US", "+1 212 555 0100", "1", "", "example@email.com", "1", "1", "1", "1", "0",
+		"33844", "Haines City", "", "US-FL", "US", "+1 212 555 0100", "1", "", "", "example@email.com",
+		"1", "1", "1", "1", "0", "",
 	})
 	return exportFlush(cw)
 }

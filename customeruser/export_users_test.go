@@ -291,26 +291,31 @@ func TestExportAddressesColumns(t *testing.T) {
 	}, 0)
 	require.NoError(t, err)
 	_, home, err := h.svc.AddAddress(h.ctx, h.admin, u.ID, customeruser.Address{
-		Organization: "Home", Street: "1 Main St", City: "Berlin", PostalCode: "10115", Country: "DE",
+		Organization: "Home", Street: "1 Main St", City: "Berlin", PostalCode: "10115", Country: "DE", Region: "Berlin",
 		Types: []customeruser.AddressTypeFlag{{Type: customeruser.Shipping, Default: true}},
 	}, 0)
 	require.NoError(t, err)
 	h.user(acme.ID, "noaddress@acme.test")
 
 	rows := csvParse(t, h.exportAddresses(h.admin, customeruser.UserFilter{}, customeruser.ExportOptions{}))
+	// Every column of Oro's address export, in Oro's order.
 	assert.Equal(t, []string{
 		"Address ID", "Label", "Organization", "Name Prefix", "First Name", "Middle Name", "Last Name", "Name Suffix",
-		"Street", "Street 2", "Zip/Postal Code", "City", "State", "Country ISO2 code", "Phone", "Primary",
-		"Customer User ID", "Email Address", "Billing", "Default Billing", "Shipping", "Default Shipping", "Delete",
+		"Street", "Street 2", "Zip/Postal Code", "City", "State", "State Combined code", "Country ISO2 code", "Phone",
+		"Primary", "Owner Username", "Customer User ID", "Email Address", "Billing", "Default Billing", "Shipping",
+		"Default Shipping", "Delete", "Validated At",
 	}, rows[0])
 	require.Len(t, rows, 3)
+	// A region code goes to State Combined code, free text to State; the
+	// owner's user name and the validation time are not kept: empty.
 	assert.Equal(t, []string{
 		office.ID.String(), "Office", "Acme", "Mr", "Jerry", "J", "Coleman", "Jr.", "801 Scenic Hwy", "Suite 2", "33844",
-		"Haines City", "FL", "US", "+1 212 555 0100", "1", u.ID.String(), "jerry@acme.test", "1", "1", "1", "0", "0",
+		"Haines City", "", "US-FL", "US", "+1 212 555 0100", "1", "", u.ID.String(), "jerry@acme.test",
+		"1", "1", "1", "0", "0", "",
 	}, rows[1])
 	assert.Equal(t, []string{
-		home.ID.String(), "", "Home", "", "", "", "", "", "1 Main St", "", "10115", "Berlin", "", "DE", "", "0",
-		u.ID.String(), "jerry@acme.test", "0", "0", "1", "1", "0",
+		home.ID.String(), "", "Home", "", "", "", "", "", "1 Main St", "", "10115", "Berlin", "Berlin", "", "DE", "", "0",
+		"", u.ID.String(), "jerry@acme.test", "0", "0", "1", "1", "0", "",
 	}, rows[2])
 }
 
@@ -324,7 +329,11 @@ func TestExportTemplates(t *testing.T) {
 	rows := csvParse(t, users.String())
 	require.Len(t, rows, 2)
 	assert.Equal(t, "BUYER", csvCell(t, rows, 1, "Roles 1 Role"))
-	assert.Len(t, csvParse(t, addresses.String()), 2)
+	arows := csvParse(t, addresses.String())
+	require.Len(t, arows, 2)
+	exported := csvParse(t, h.exportAddresses(h.admin, customeruser.UserFilter{}, customeruser.ExportOptions{}))
+	assert.Equal(t, exported[0], arows[0], "the template has the export's header")
+	assert.Len(t, arows[1], len(arows[0]))
 
 	// The templates import as they are, once the sample customer exists.
 	rep, err := h.svc.ImportUsers(h.ctx, h.admin, strings.NewReader(users.String()), customeruser.ImportOptions{Mode: customeruser.ModeSkipInvalid})

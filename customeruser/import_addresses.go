@@ -13,9 +13,12 @@ import (
 	"github.com/b2bkit/customerusers/role"
 )
 
-// addressFileColumns are the columns ImportAddresses reads: those of
-// ExportAddresses plus Oro's State Combined code and Owner Username.
-var addressFileColumns = append(slices.Clone(addressColumns), ColStateCombined, ColOwnerUsername)
+// addressFileColumns are the columns ImportAddresses accepts: those of
+// ExportAddresses, which are every column of Oro's address export. Owner
+// Username and Validated At hold data the library does not keep (see
+// ColOwnerUsername and ColValidatedAt): they are accepted, so that Oro's
+// files import as they are, and their cells are never read.
+var addressFileColumns = addressColumns
 
 // addressColumnsAt locates the columns of an address file (-1 when absent).
 type addressColumnsAt struct {
@@ -38,7 +41,10 @@ func (c *addressColumnsAt) name(i int) string {
 }
 
 // parseAddressHeader checks the header of an address file: known columns
-// only, each once, with Customer User ID or Email Address to find users.
+// only (Oro's address columns, any subset in any order, case and spacing
+// aside), each once, with Customer User ID or Email Address to find users.
+// Any other column is refused by name, so that a misspelt column is not
+// silently dropped.
 func parseAddressHeader(h []string) (*addressColumnsAt, error) {
 	at, names, v := importHeader(h, addressFileColumns, nil)
 	c := &addressColumnsAt{at: at, names: names}
@@ -460,10 +466,13 @@ func (im *addressImport) apply(ctx context.Context, ops []*importOp) error {
 }
 
 // ImportAddresses adds, updates and deletes customer-user addresses from a
-// CSV file in the format of ExportAddresses (Oro's address columns; Oro's
-// State Combined code, "US-FL", is read too, and Owner Username is
-// ignored), UTF-8 with or without a byte-order mark. Header rules, modes,
-// batches, the report and the error are those of ImportUsers.
+// CSV file in the format of ExportAddresses: any of Oro's address columns,
+// in any order, so that a file exported by Oro imports as it is. Owner
+// Username and Validated At are accepted and ignored (the library keeps no
+// such data, see ColOwnerUsername and ColValidatedAt); a column that is not
+// one of Oro's is refused with its name. The file is UTF-8 with or without
+// a byte-order mark. Header rules, modes, batches, the report and the error
+// are those of ImportUsers.
 //
 // Each row names its user by Customer User ID or, when that matches
 // nobody, by Email Address (a non-guest user, under the e-mail case rule);

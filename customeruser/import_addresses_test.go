@@ -201,3 +201,104 @@ func TestImportAddressesStorefront(t *testing.T) {
 	impHasError(t, rep, 3, "", "forbidden")
 	assert.Empty(t, h.userByEmail("colleague@acme.test").Addresses)
 }
+
+// oroAddrHeader is the header of an address file as Oro writes it: all of
+// Oro's address columns, in the order of Oro's import test (not the order of
+// ExportAddresses) and with Oro's spelling "Customer User Id".
+const oroAddrHeader = "Label,Organization,Name Prefix,First Name,Middle Name,Last Name,Name Suffix,Street,Street 2," +
+	"Zip/Postal Code,City,State,State Combined code,Country ISO2 code,Address ID,Phone,Primary,Customer User Id," +
+	"Email Address,Owner Username,Billing,Default Billing,Shipping,Default Shipping,Delete,Validated At"
+
+func TestImportAddressesOroFile(t *testing.T) {
+	h := newHarness(t)
+	acme := h.customer("Acme", uuid.Nil)
+	jerry := h.user(acme.ID, "jerry@acme.test")
+	nancy := h.user(acme.ID, "nancy@acme.test")
+	jerry, office, err := h.svc.AddAddress(h.ctx, h.admin, jerry.ID, customeruser.Address{
+		Label: "Office", Organization: "Acme", Street: "1 Old St", City: "Berlin", PostalCode: "10115", Country: "DE",
+		Types: []customeruser.AddressTypeFlag{{Type: customeruser.Billing, Default: true}},
+	}, 0)
+	require.NoError(t, err)
+	_, store, err := h.svc.AddAddress(h.ctx, h.admin, jerry.ID, customeruser.Address{
+		Label: "Store", Organization: "Acme", Street: "2 Shop St", City: "Berlin", PostalCode: "10115", Country: "DE",
+	}, 0)
+	require.NoError(t, err)
+
+	file := impFile(oroAddrHeader,
+		// Update by Address ID; Owner Username and Validated At are ignored.
+		"Office,Acme,,,,,,9 New St,,10001,New York,,US-NY,US,"+office.ID.String()+",,1,,jerry@acme.test,admin,,,,,,2024-05-01 10:00:00",
+		// Add by e-mail, the region as Oro's combined code.
+		"Home,,Mrs.,Nancy,,Smith,,801 Scenic Hwy,,33844,Haines City,,US-FL,US,,+1 212 123 4567,1,,nancy@acme.test,admin,1,1,1,1,,",
+		// Add by user id, the region as free text.
+		"Munich office,ACME GmbH,,,,,,Hauptstr. 1,,80331,München,Bayern,,DE,,,0,"+nancy.ID.String()+",,,1,0,0,0,,not a time",
+		// Delete.
+		"Store,,,,,,,,,,,,,,"+store.ID.String()+",,,,jerry@acme.test,admin,,,,,1,2024-05-01 10:00:00",
+	)
+	rep, err := h.svc.ImportAddresses(h.ctx, h.admin, strings.NewReader(file), customeruser.ImportOptions{Mode: customeruser.ModeAllOrNothing})
+	require.NoError(t, err)
+	require.Empty(t, rep.RowErrors)
+	assert.Equal(t, 4, rep.Read)
+	assert.Equal(t, 2, rep.Added)
+	assert.Equal(t, 1, rep.Updated)
+	assert.Equal(t, 1, rep.Deleted)
+	assert.True(t, rep.Committed)
+
+	j := h.userByEmail("jerry@acme.test")
+	require.Len(t, j.Addresses, 1)
+	got := j.Addresses[0]
+	assert.Equal(t, office.ID, got.ID)
+	assert.Equal(t, []string{"9 New St", "10001", "New York", "NY", "US"}, []string{got.Street, got.PostalCode, got.City, got.Region, got.Country})
+	assert.True(t, got.Primary)
+	assert.Equal(t, []customeruser.AddressTypeFlag{{Type: customeruser.Billing, Default: true}}, got.Types, "empty cells keep the types")
+
+	n := h.userByEmail("nancy@acme.test")
+	require.Len(t, n.Addresses, 2)
+	home, munich := n.Addresses[0], n.Addresses[1]
+	assert.Equal(t, []string{"Home", "Mrs.", "Nancy", "Smith", "FL", "US", "+1 212 123 4567"},
+		[]string{home.Label, home.NamePrefix, home.FirstName, home.LastName, home.Region, home.Country, home.Phone})
+	assert.True(t, home.Primary)
+	assert.Equal(t, []customeruser.AddressTypeFlag{{Type: customeruser.Billing, Default: true}, {Type: customeruser.Shipping, Default: true}}, home.Types)
+	assert.Equal(t, []string{"Munich office", "ACME GmbH", "Bayern", "DE"}, []string{munich.Label, munich.Organization, munich.Region, munich.Country})
+	assert.False(t, munich.Primary)
+	assert.Equal(t, []customeruser.AddressTypeFlag{{Type: customeruser.Billing}}, munich.Types)
+
+	// Exported, the addresses come back in Oro's two region columns.
+	rows := csvParse(t, h.exportAddresses(h.admin, customeruser.UserFilter{Email: "nancy@acme.test"}, customeruser.ExportOptions{}))
+	require.Len(t, rows, 3)
+	assert.Equal(t, []string{"", "US-FL"}, []string{csvCell(t, rows, 1, "State"), csvCell(t, rows, 1, "State Combined code")})
+	assert.Equal(t, []string{"Bayern", ""}, []string{csvCell(t, rows, 2, "State"), csvCell(t, rows, 2, "State Combined code")})
+}
+
+func TestImportAddressesHeaderErrors(t *testing.T) {
+	h := newHarness(t)
+	acme := h.customer("Acme", uuid.Nil)
+	h.user(acme.ID, "u@acme.test")
+	tests := []struct {
+		name        string
+		header      string
+		field, rule string
+	}{
+		{"unknown column", "Email Address,Street,Fax", "Fax", "unknown_column"},
+		{"a column of the user file", "Email Address,Roles 1 Role", "Roles 1 Role", "unknown_column"},
+		{"close to an Oro column", "Email Address,Validated", "Validated", "unknown_column"},
+		{"an ignored column twice", "Email Address,Validated At,validated  at", "validated  at", "duplicate_column"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := h.impState()
+			cells := strings.Repeat(",x", strings.Count(tt.header, ","))
+			rep, err := h.svc.ImportAddresses(h.ctx, h.admin, strings.NewReader(impFile(tt.header, "u@acme.test"+cells)),
+				customeruser.ImportOptions{Mode: customeruser.ModeSkipInvalid})
+			var e *cu.Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, cu.CodeInvalid, e.Code)
+			v, ok := e.Violation(tt.field)
+			require.True(t, ok, "%v", e.Violations)
+			assert.Equal(t, tt.rule, v.Rule)
+			assert.Contains(t, v.Message, tt.field)
+			assert.Len(t, e.Violations, 1, "only the bad column is refused")
+			assert.Zero(t, rep.Read)
+			assert.Equal(t, before, h.impState())
+		})
+	}
+}

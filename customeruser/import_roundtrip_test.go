@@ -59,7 +59,7 @@ func TestImportExportRoundTrip(t *testing.T) {
 		{jerry.ID, customeruser.Address{Organization: "Warehouse\nNorth", Street: "1 Dock Rd", City: "Tampa", PostalCode: "33601",
 			Country: "US", Types: []customeruser.AddressTypeFlag{{Type: customeruser.Shipping, Default: true}}}},
 		{ted.ID, customeruser.Address{Label: "Home", FirstName: "Ted", LastName: "O'Brien", Street: "Hauptstr. 1",
-			City: "München", PostalCode: "80331", Country: "DE"}},
+			City: "München", PostalCode: "80331", Country: "DE", Region: "Bayern"}},
 	} {
 		_, _, err := h.svc.AddAddress(h.ctx, h.admin, a.user, a.addr, 0)
 		require.NoError(t, err)
@@ -102,6 +102,12 @@ func TestImportExportRoundTrip(t *testing.T) {
 	assert.Equal(t, csvDrop(csvParse(t, addresses1), "Address ID", "Customer User ID"),
 		csvDrop(csvParse(t, addresses2.String()), "Address ID", "Customer User ID"))
 	assert.Contains(t, addresses2.String(), "\"Warehouse\r\nNorth\"", "line breaks survive")
+	// A region code travels as Oro's combined code, free text as State.
+	rows2 := csvParse(t, addresses2.String())
+	assert.Equal(t, []string{"", "", "Bayern"}, []string{csvCell(t, rows2, 1, "State"), csvCell(t, rows2, 2, "State"), csvCell(t, rows2, 3, "State")})
+	assert.Equal(t, []string{"US-FL", "", ""}, []string{
+		csvCell(t, rows2, 1, "State Combined code"), csvCell(t, rows2, 2, "State Combined code"), csvCell(t, rows2, 3, "State Combined code"),
+	})
 
 	// Re-importing an organization's own export changes nothing.
 	for _, imp := range []func() (customeruser.ImportReport, error){
