@@ -13,9 +13,13 @@
 #   ROUNDS=3       rounds; each round runs pgbench, then HTTP, at each concurrency
 #   CONNS="4 16"   concurrencies (HTTP connections = pgbench clients)
 #   USERS=10000    customer users that inherit their customer's sales representatives (the
-#                  usual case: a GET reads the user, then its customer: 2 statements)
-#   OWN_USERS=1000 customer users with sales representatives of their own (a GET reads one
-#                  statement), loaded in an extra phase at the first concurrency (0: none)
+#                  usual case; a GET reads the user and its customer's representatives in
+#                  one statement, customeruser.UserViewReader)
+#   OWN_USERS=1000 customer users with sales representatives of their own (the same single
+#                  statement: both kinds should cost the same), loaded in an extra phase at
+#                  the first concurrency (0: none), next to a phase over as many inheriting
+#                  users (kind inh-sub, the first OWN_USERS of the shuffled ids) so that both
+#                  read working sets of the same size; the two run in alternating order
 #   SERVER_GOMAXPROCS   GOMAXPROCS of the demo server (default: Go's, the number of cores)
 #   SERVER2_GOMAXPROCS  start a second demo server on the same database with this GOMAXPROCS
 #                  and load it in an extra phase at the first concurrency (default: none)
@@ -26,11 +30,19 @@
 #   PERF=1         after the rounds, count system calls and context switches per operation
 #                  (perf stat) of both sides at the first concurrency, and record a
 #                  system-wide profile of one HTTP phase (perf script output kept in OUT)
+#   PPROF=1        start the demo server with -pprof on a free loopback port and, after the
+#                  rounds, take a CPU profile of the server (net/http/pprof) during one more
+#                  HTTP phase at the first concurrency; prints its top functions (go tool
+#                  pprof -top) and keeps server-cpu.pprof and the binary in OUT
 #
+# The demo server runs with -log-level info: successful GETs are not logged (they log at
+# debug), so the measured phases write no request log.
 # It creates the databases cu_bench_http and cu_bench_pgbench, builds and starts the demo
 # server on 127.0.0.1 (a free port) with -dsn, seeds the users with bench/seed, warms up, runs
 # the rounds, prints a table, then stops the server(s) and drops both databases. The servers'
-# request logs go to files in the work directory. Not part of `go test` or CI.
+# logs go to files in the work directory. The 1-minute load average is sampled at the end of
+# every HTTP phase (the load column), and `uptime` is printed before and after. Not part of
+# `go test` or CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -87,11 +99,13 @@ sql postgres -c "DROP DATABASE IF EXISTS $http_db WITH (FORCE)" -c "DROP DATABAS
 pgbench -i -q -s "$SCALE" -h "$host" -p "$port" -U "$user" "$pgb_db" >"$work/pgbench-init.log" 2>&1
 
 token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-# start_server NAME GOMAXPROCS: starts a demo server on a free port of
-# 127.0.0.1; sets srv_pid and srv_addr.
+# start_server NAME GOMAXPROCS [FLAGS...]: starts a demo server on a free
+# port of 127.0.0.1 at log level info; sets srv_pid and srv_addr.
 start_server() {
-	local log=$work/server-$1.log
-	env ${2:+GOMAXPROCS=$2} "$work/server" -addr 127.0.0.1:0 -dsn "$(dsn "$http_db")" -admin-token "$token" >"$log" 2>&1 &
+	local log=$work/server-$1.log name=$1 procs=$2
+	shift 2
+	env ${procs:+GOMAXPROCS=$procs} "$work/server" -addr 127.0.0.1:0 -dsn "$(dsn "$http_db")" -admin-token "$token" \
+		-log-level info "$@" >"$log" 2>&1 &
 	srv_pid=$!
 	pids+=("$srv_pid")
 	for _ in $(seq 1 600); do
@@ -101,11 +115,18 @@ start_server() {
 	done
 	srv_addr=$(grep -m1 -o 'msg=listening addr=[^ ]*' "$log" | sed 's/.*addr=//')
 	[ -n "$srv_addr" ] || { cat "$log" >&2; exit 1; }
-	echo "server $1 (GOMAXPROCS ${2:-default}): pid $srv_pid on $srv_addr"
+	echo "server $name (GOMAXPROCS ${procs:-default}): pid $srv_pid on $srv_addr"
 }
 
 echo "== server"
-start_server main "${SERVER_GOMAXPROCS:-}"
+if [ "${PPROF:-}" = 1 ]; then
+	start_server main "${SERVER_GOMAXPROCS:-}" -pprof 127.0.0.1:0
+	pprof_addr=$(grep -m1 -o 'msg="pprof listening" addr=[^ ]*' "$work/server-main.log" | sed 's/.*addr=//')
+	[ -n "$pprof_addr" ] || { cat "$work/server-main.log" >&2; exit 1; }
+	echo "pprof on $pprof_addr"
+else
+	start_server main "${SERVER_GOMAXPROCS:-}"
+fi
 main_pid=$srv_pid main_addr=$srv_addr
 org=$(grep -m1 -o 'Demo organization [0-9a-f-]*' "$work/server-main.log" | awk '{print $3}')
 [ -n "$org" ] || { cat "$work/server-main.log" >&2; exit 1; }
@@ -117,6 +138,7 @@ if [ "$OWN_USERS" -gt 0 ]; then
 	"$work/seed" -dsn "$(dsn "$http_db")" -org "$org" -users "$OWN_USERS" -own-sales-reps -email-prefix bench.own \
 		-out "$work/ids-own.txt"
 	shuf "$work/ids-own.txt" -o "$work/ids-own.txt"
+	head -n "$OWN_USERS" "$work/ids.txt" >"$work/ids-sub.txt"
 fi
 sql "$http_db" -c "VACUUM ANALYZE"
 sql "$pgb_db" -c "VACUUM ANALYZE"
@@ -181,7 +203,7 @@ http_phase() {
 		-v s=$((s1 - s0)) -v k=$((k1 - k0)) -v clk="$clk" 'BEGIN{t=(b+i)/clk; printf "%.0f %.0f %.0f %.0f\n",
 			100*b/(b+i), 100*g/t, 100*s/clk/t, 100*k/clk/t}')
 	echo "$round $c $kind $tps $pg50 $pg99 $(field rps "$line") $(field p50_us "$line") $(field p99_us "$line")" \
-		"$busy $genp $srvp $pgp" >>"$results"
+		"$busy $genp $srvp $pgp $(cut -d' ' -f1 /proc/loadavg)" >>"$results"
 }
 
 echo "== warm-up (${WARMUP}s each)"
@@ -193,19 +215,40 @@ if [ -n "${alt_addr:-}" ]; then load "$alt_addr" -ids "$work/ids.txt" -c 4 -d "$
 results=$work/results.txt
 : >"$results"
 first=${CONNS%% *}
-echo "== $ROUNDS rounds of ${DURATION}s phases at connections: $CONNS"
+uptime_before=$(uptime)
+echo "== $ROUNDS rounds of ${DURATION}s phases at connections: $CONNS; uptime: $uptime_before"
 for round in $(seq 1 "$ROUNDS"); do
 	for c in $CONNS; do
 		pgbench_phase "$c"
 		http_phase inherit "$work/ids.txt" "$c" "$main_addr" "$main_pid"
 		if [ "$c" = "$first" ] && [ "$OWN_USERS" -gt 0 ]; then
-			http_phase own "$work/ids-own.txt" "$c" "$main_addr" "$main_pid"
+			if [ $((round % 2)) = 1 ]; then
+				http_phase own "$work/ids-own.txt" "$c" "$main_addr" "$main_pid"
+				http_phase inh-sub "$work/ids-sub.txt" "$c" "$main_addr" "$main_pid"
+			else
+				http_phase inh-sub "$work/ids-sub.txt" "$c" "$main_addr" "$main_pid"
+				http_phase own "$work/ids-own.txt" "$c" "$main_addr" "$main_pid"
+			fi
 		fi
 		if [ "$c" = "$first" ] && [ -n "${alt_addr:-}" ]; then
 			http_phase "gmp$SERVER2_GOMAXPROCS" "$work/ids.txt" "$c" "$alt_addr" "$alt_pid"
 		fi
 	done
 done
+
+uptime_after=$(uptime)
+
+if [ -n "${pprof_addr:-}" ]; then
+	echo "== pprof: CPU profile of the server during one HTTP phase at $first connections"
+	load "$main_addr" -ids "$work/ids.txt" -c "$first" -d "${DURATION}s" -label pprof &
+	load_pid=$!
+	sleep 2
+	curl -sf -o "$work/server-cpu.pprof" "http://$pprof_addr/debug/pprof/profile?seconds=$((DURATION - 4))"
+	wait "$load_pid"
+	go tool pprof -top -nodecount=30 "$work/server" "$work/server-cpu.pprof" 2>/dev/null | tee "$work/pprof-top.txt" | head -40
+	go tool pprof -top -cum -nodecount=60 "$work/server" "$work/server-cpu.pprof" >"$work/pprof-top-cum.txt" 2>/dev/null || true
+	echo "(profile in $work/server-cpu.pprof, cumulative view in $work/pprof-top-cum.txt)"
+fi
 
 if [ "${PERF:-}" = 1 ] && command -v perf >/dev/null; then
 	echo "== perf at $first connections"
@@ -247,20 +290,24 @@ echo "== results: GET /admin/api/customer-users/{id}, ${DURATION}s phases, $ROUN
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(go version | awk '{print $3}');" \
 	"PostgreSQL $(psql -X -At -d "$(dsn postgres)" -c 'show server_version' | cut -d' ' -f1); $(date -u +%Y-%m-%dT%H:%MZ);" \
 	"load average now $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "kind: inherit = $USERS users reading their customer's sales representatives (2 statements a GET);"
-echo "      own = $OWN_USERS users with sales representatives of their own (1 statement a GET);"
+echo "uptime before the rounds: $uptime_before"
+echo "uptime after the rounds:  $uptime_after"
+echo "1-minute load average at the end of the HTTP phases: $(awk 'NR == 1 || $14 < lo {lo = $14} NR == 1 || $14 > hi {hi = $14} END {print lo "-" hi}' "$results")"
+echo "kind: inherit = $USERS users inheriting their customer's sales representatives;"
+echo "      own = $OWN_USERS users with sales representatives of their own (both: one statement a GET);"
+echo "      inh-sub = the first $OWN_USERS inherit users (a working set the size of own's; own and inh-sub alternate order)"
 echo "      gmpN = the inherit users through a second server with GOMAXPROCS=N"
 echo
-hdr='%5s %5s %-7s %11s %8s %8s %8s %8s %8s %6s %5s %5s %5s %5s\n'
-row='%5s %5s %-7s %11.0f %8.0f %8.0f %8.0f %8.0f %8.0f %6.2f %5.0f %5.0f %5.0f %5.0f\n'
+hdr='%5s %5s %-7s %11s %8s %8s %8s %8s %8s %6s %5s %5s %5s %5s %5s\n'
+row='%5s %5s %-7s %11.0f %8.0f %8.0f %8.0f %8.0f %8.0f %6.2f %5.0f %5.0f %5.0f %5.0f %5.1f\n'
 echo "per round:"
 # shellcheck disable=SC2059
-printf "$hdr" round conns kind pgbench_tps pg_p50us pg_p99us http_rps p50_us p99_us ratio busy% gen% srv% pg%
-awk -v f="$row" '{printf f, $1, $2, $3, $4, $5, $6, $7, $8, $9, $7/$4, $10, $11, $12, $13}' "$results"
+printf "$hdr" round conns kind pgbench_tps pg_p50us pg_p99us http_rps p50_us p99_us ratio busy% gen% srv% pg% load
+awk -v f="$row" '{printf f, $1, $2, $3, $4, $5, $6, $7, $8, $9, $7/$4, $10, $11, $12, $13, $14}' "$results"
 echo
 echo "medians over rounds (ratio: median of the per-round ratios HTTP req/s / pgbench TPS):"
 # shellcheck disable=SC2059
-printf "$hdr" "" conns kind pgbench_tps pg_p50us pg_p99us http_rps p50_us p99_us ratio busy% gen% srv% pg%
+printf "$hdr" "" conns kind pgbench_tps pg_p50us pg_p99us http_rps p50_us p99_us ratio busy% gen% srv% pg% load
 for c in $CONNS; do
 	for kind in $(awk -v c="$c" '$2 == c && !seen[$3]++ {print $3}' "$results"); do
 		awk -v c="$c" -v kind="$kind" -v f="$row" '
@@ -268,14 +315,15 @@ for c in $CONNS; do
 				for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j > 0 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
 				return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
 			}
-			$2 == c && $3 == kind { n++; for (k = 4; k <= 13; k++) v[k, n] = $k; r[n] = $7 / $4 }
+			$2 == c && $3 == kind { n++; for (k = 4; k <= 14; k++) v[k, n] = $k; r[n] = $7 / $4 }
 			END {
-				for (k = 4; k <= 13; k++) { for (i = 1; i <= n; i++) a[i] = v[k, i]; m[k] = median(a, n) }
-				printf f, "", c, kind, m[4], m[5], m[6], m[7], m[8], m[9], median(r, n), m[10], m[11], m[12], m[13]
+				for (k = 4; k <= 14; k++) { for (i = 1; i <= n; i++) a[i] = v[k, i]; m[k] = median(a, n) }
+				printf f, "", c, kind, m[4], m[5], m[6], m[7], m[8], m[9], median(r, n), m[10], m[11], m[12], m[13], m[14]
 			}' "$results"
 	done
 done
 echo
 echo "busy% = machine CPU busy during the HTTP phase (100 = both cores busy); gen% / srv% / pg% = share of the machine"
-echo "used by the load generator / the demo server / the PostgreSQL backends of $http_db. pgbench p50/p99 from a 10% sample."
+echo "used by the load generator / the demo server / the PostgreSQL backends of $http_db; load = 1-minute load average"
+echo "at the end of the phase. pgbench p50/p99 from a 10% sample."
 if [ -n "${OUT:-}" ]; then echo "raw rows: $results"; fi

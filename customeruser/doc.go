@@ -24,7 +24,8 @@
 // organization, and each address type is default on at most one address.
 // EffectiveSalesReps falls back to the customer's representatives when the
 // user has none (EffectiveSalesRepsOf does it for a page of users with one
-// read). Related shows the host's records
+// read; GetUserView reads a user with them in one statement when the
+// storage implements UserViewReader). Related shows the host's records
 // (orders, quotes...) through registered RelatedRecords providers; History
 // lists the user's events.
 //

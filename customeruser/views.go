@@ -119,7 +119,8 @@ func (s *Service) LoginAttempts(ctx context.Context, actor cu.Actor, userID uuid
 // fallback is computed at read time, never copied, so a change of the
 // customer's representatives applies at once to users without their own.
 // A user the actor may not view is not found; see EffectiveSalesRepsOf for
-// many users at once.
+// many users at once, and GetUserView for a user with its representatives
+// in one read.
 func (s *Service) EffectiveSalesReps(ctx context.Context, actor cu.Actor, userID uuid.UUID) ([]uuid.UUID, error) {
 	u, _, err := s.viewsUser(ctx, actor, userID)
 	if err != nil {
@@ -180,14 +181,7 @@ func (s *Service) EffectiveSalesRepsOf(ctx context.Context, actor cu.Actor, user
 		}
 	}
 	for _, u := range visible {
-		reps := u.SalesRepIDs
-		if len(reps) == 0 {
-			reps = customers[u.CustomerID]
-		}
-		if reps == nil {
-			reps = []uuid.UUID{}
-		}
-		out[u.ID] = slices.Clone(reps)
+		out[u.ID] = effectiveSalesReps(u, customers[u.CustomerID])
 	}
 	return out, nil
 }

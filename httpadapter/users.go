@@ -79,9 +79,11 @@ func (a *api) userRoutes(base, tag string, patchBody func() userPatcher) []*rout
 	}
 }
 
-// userView renders a user with its effective sales representatives. When
-// the caller may not see them (a storefront user without view rights on
-// itself) the field is null.
+// userView renders a user that a change returned with its effective sales
+// representatives. When the caller may not see them (a storefront user
+// without view rights on itself) the field is null. Reads of one user go
+// through Service.GetUserView instead, which reads the user and its
+// customer's representatives in one statement.
 func (a *api) userView(c *call, u customeruser.User) (userOut, error) {
 	views, err := a.userViews(c, []customeruser.User{u})
 	if err != nil {
@@ -151,15 +153,11 @@ func (a *api) getUser(t target) func(*call) error {
 		if err != nil {
 			return err
 		}
-		u, err := a.cfg.Users.GetUser(c.ctx(), c.actor, id)
+		v, err := a.cfg.Users.GetUserView(c.ctx(), c.actor, id)
 		if err != nil {
 			return err
 		}
-		v, err := a.userView(c, u)
-		if err != nil {
-			return err
-		}
-		return c.entity(http.StatusOK, v, u.Version)
+		return c.entity(http.StatusOK, toUser(v.User, v.EffectiveSalesRepIDs), v.User.Version)
 	}
 }
 

@@ -3,6 +3,7 @@
 // organization.
 //
 //	go run ./examples/server [-addr 127.0.0.1:8080] [-admin-token TOKEN] [-dsn postgres://...]
+//		[-log-level info] [-pprof 127.0.0.1:6060]
 //
 // It serves the back-office API at /admin/api (Authorization: Bearer with
 // the admin token, random unless -admin-token is given, printed at start),
@@ -20,7 +21,11 @@
 // empty one). E-mails still go out through the outbox dispatcher; their
 // one-time tokens are sealed with a key made at each start, so e-mails
 // left pending by an earlier run fail and end up dead. It logs every
-// request and shuts down gracefully on SIGINT and SIGTERM.
+// request (successful GET and HEAD requests at debug level, the others at
+// info, so that a read-heavy load at the default level writes no line per
+// read) and shuts down gracefully on SIGINT and SIGTERM. With -pprof it
+// serves net/http/pprof on a listener of its own (off by default: the
+// profiles expose the process's internals, so bind it to loopback).
 package main
 
 import (
@@ -34,6 +39,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -83,16 +89,22 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dsn := fs.String("dsn", os.Getenv("DATABASE_URL"), "PostgreSQL DSN (default $DATABASE_URL); empty: in-memory storage")
 	adminToken := fs.String("admin-token", "", "bearer token of the back office (default: random, printed at start)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error (successful GET and HEAD requests log at debug)")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof at /debug/pprof/ on this address (e.g. 127.0.0.1:6060); empty: off")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
+	level, err := parseLevel(*logLevel)
+	if err != nil {
+		return err
+	}
 	if *adminToken == "" {
 		*adminToken = rand.Text()
 	}
-	log := slog.New(slog.NewTextHandler(stdout, nil))
+	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: level}))
 
 	st := demo.MemoryStorage()
 	if *dsn != "" {
@@ -116,6 +128,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer ln.Close()
 	base := "http://" + ln.Addr().String()
+	if *pprofAddr != "" {
+		stopPprof, err := servePprof(*pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 
 	d, err := demo.New(ctx, st, demo.Options{Logger: log, BaseURL: base, Argon2: argon2})
 	if err != nil {
@@ -157,6 +176,51 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// parseLevel reads the -log-level flag.
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("-log-level %q: want debug, info, warn or error", s)
+}
+
+// servePprof serves the profiles of net/http/pprof under /debug/pprof/ on
+// a listener of its own, apart from the API, so that they are reachable
+// only where the operator chose; the returned function closes it.
+func servePprof(addr string, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("-pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("pprof server stopped", "err", err)
+		}
+	}()
+	log.Info("pprof listening", "addr", ln.Addr().String())
+	return func() {
+		srv.Close()
+		<-done
+	}, nil
 }
 
 // newHandler mounts the three handler sets of the demo.
@@ -217,13 +281,23 @@ func printBanner(ctx context.Context, out io.Writer, d *demo.Demo, base, adminTo
 }
 
 // logRequests logs every request with its status, size and duration
-// (never its headers or body).
+// (never its headers or body): successful reads (GET and HEAD answered
+// below 400) at debug level, since they change nothing and can come by
+// thousands a second, everything else at info.
 func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		log.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+		level := slog.LevelInfo
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && sw.status < http.StatusBadRequest {
+			level = slog.LevelDebug
+		}
+		ctx := r.Context()
+		if !log.Enabled(ctx, level) {
+			return
+		}
+		log.Log(ctx, level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
 			"bytes", sw.bytes, "duration", time.Since(start).Round(time.Microsecond))
 	})
 }

@@ -275,6 +275,45 @@ func TestServerFlags(t *testing.T) {
 	assert.Error(t, run(context.Background(), []string{"-nope"}, &out))
 	assert.Error(t, run(context.Background(), []string{"extra"}, &out))
 	assert.Error(t, run(context.Background(), []string{"-addr", "256.0.0.1:x"}, &out))
+	assert.Error(t, run(context.Background(), []string{"-log-level", "loud"}, &out))
+	assert.Error(t, run(context.Background(), []string{"-pprof", "256.0.0.1:x"}, &out))
+}
+
+// At the default level successful reads are not logged, other requests
+// are; -log-level debug logs them too. -pprof serves the profiles on a
+// listener of its own, not on the API's.
+func TestServerLogLevelAndPprof(t *testing.T) {
+	for _, tt := range []struct {
+		args     []string
+		logsGETs bool
+	}{
+		{nil, false},
+		{[]string{"-log-level", "debug"}, true},
+	} {
+		s := start(t, tt.args...)
+		require.Equal(t, http.StatusOK, s.json(http.MethodGet, "/admin/api/customers", s.token, nil).status)
+		require.Equal(t, http.StatusUnauthorized, s.json(http.MethodGet, "/admin/api/customers", "", nil).status)
+		require.Equal(t, http.StatusCreated, s.json(http.MethodPost, "/admin/api/customers", s.token, map[string]any{"name": "Log Co"}).status)
+		s.shutdown()
+		out := s.out.String()
+		assert.Equal(t, tt.logsGETs, strings.Contains(out, "method=GET path=/admin/api/customers status=200"), "%v", tt.args)
+		assert.Contains(t, out, "level=INFO msg=request method=GET path=/admin/api/customers status=401", "a failed read, at info")
+		assert.Contains(t, out, "level=INFO msg=request method=POST path=/admin/api/customers status=201", "a change, at info")
+	}
+
+	s := start(t, "-pprof", "127.0.0.1:0")
+	addr := s.out.wait(t, regexp.MustCompile(`msg="pprof listening" addr=(\S+)`))
+	res, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+	require.NoError(t, err)
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, string(body), "goroutine profile")
+	assert.Equal(t, http.StatusNotFound, s.do(http.MethodGet, "/debug/pprof/", "", "", "").status, "not on the API's listener")
+	s.shutdown()
+	_, err = http.Get("http://" + addr + "/debug/pprof/")
+	assert.Error(t, err, "closed with the server")
 }
 
 // TestServerOnPostgres runs the server with -dsn on a fresh database: the

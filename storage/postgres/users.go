@@ -141,8 +141,9 @@ func (x *userRow) user() customeruser.User {
 
 // The fixed reads of a user.
 const (
-	getUserSQL      = "SELECT " + userColumns + " FROM customer_users u WHERE u.organization_id = $1 AND u.id = $2"
-	getUserByKeySQL = "SELECT " + userColumns + " FROM customer_users u WHERE u.organization_id = $1 AND u.email_key = $2 AND NOT u.guest"
+	getUserSQL      = "SELECT " + userColumns + userByIDFrom // fenced: see userByIDFrom
+	getUserByKeySQL = "SELECT " + userColumns + ` FROM (SELECT $1::uuid AS org, $2::text AS k OFFSET 0) s
+		JOIN customer_users u ON u.organization_id = s.org AND u.email_key = s.k WHERE NOT u.guest` // fenced: see getUsersByKeysSQL
 )
 
 func (r userRepo) getBy(ctx context.Context, what, query string, args ...any) (customeruser.User, error) {

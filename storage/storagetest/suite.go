@@ -117,6 +117,7 @@ func Run(t *testing.T, open func(t *testing.T) Repos) {
 		{"Events", eventCases()},
 		{"Transactions", txCases()},
 		{"Isolation", isolationCases()},
+		{"UserView", userViewCases()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
