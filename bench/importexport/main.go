@@ -4,7 +4,7 @@
 // figures). It is a benchmark program, not a test: nothing runs it but a
 // person.
 //
-//	go run ./bench/importexport            # everything, 10-20 min on 2 cores
+//	go run ./bench/importexport            # everything, 4-8 min on 2 cores
 //	go run ./bench/importexport -keep      # the same, keeping the database; then:
 //	go run ./bench/importexport -reuse -keep -no-export -rounds 1 -trace -cpuprofile import.pprof
 //
@@ -32,8 +32,9 @@
 // Each run writes into a fresh organization with the predefined roles and
 // the same customers (same ids, copied with SQL), so that the one file
 // fits every run; the tables keep the users of earlier runs. A fresh
-// organization is what the statistics do not know: see BENCHMARKS.md for
-// what that does to the e-mail look-ups (and -fenced-lookup).
+// organization is what the statistics do not know, as in production: see
+// BENCHMARKS.md for what that did to the e-mail look-ups before the store
+// fenced the organization off from the planner.
 //
 // Last, the export of the first organization runs in fresh child processes
 // of this program (-phase export), one per variant (-export-variants), so
@@ -89,7 +90,6 @@ type config struct {
 	keep        bool
 	reuse       bool
 	noExport    bool
-	fenced      bool
 	// export phase (child process)
 	org     string
 	variant string
@@ -112,7 +112,6 @@ func main() {
 	flag.BoolVar(&c.keep, "keep", false, "keep the database at the end")
 	flag.BoolVar(&c.reuse, "reuse", false, "reuse the database a -keep run left (its export organization), instead of creating it")
 	flag.BoolVar(&c.noExport, "no-export", false, "skip the exports")
-	flag.BoolVar(&c.fenced, "fenced-lookup", false, "diagnostic: find the e-mail keys of each import batch with the fenced statement of fencedUsers instead of the store's GetManyByEmailKeys")
 	flag.StringVar(&c.org, "org", "", "export phase: the organization to export")
 	flag.StringVar(&c.exportVariants, "export-variants", "default,copy", "the exports to run, each in a process of its own: default, fixed, copy")
 	flag.StringVar(&c.variant, "variant", "default", "export phase: default, fixed (RoleColumns 2) or copy (COPY TO, the floor)")
@@ -168,7 +167,7 @@ type world struct {
 }
 
 // services builds the role and customer-user services of a store.
-func newServices(store *postgres.Store, sites customeruser.Sites, t *timing, wrap ...func(customeruser.UserRepository) customeruser.UserRepository) (*role.Service, *customeruser.Service) {
+func newServices(store *postgres.Store, sites customeruser.Sites, t *timing) (*role.Service, *customeruser.Service) {
 	customers := store.Customers()
 	authz := role.NewAuthorizer(store.Roles(), customers)
 	roles := role.NewService(role.Deps{
@@ -179,9 +178,6 @@ func newServices(store *postgres.Store, sites customeruser.Sites, t *timing, wra
 		Tx: store, Customers: customers, Users: store.Users(), Tokens: store.Tokens(),
 		Attempts: store.LoginAttempts(), Events: store.Events(), Roles: store.Roles(),
 		Authorizer: authz, Sites: sites,
-	}
-	for _, f := range wrap {
-		d.Users = f(d.Users)
 	}
 	if t != nil {
 		d.Users = t.users(d.Users)
@@ -315,18 +311,7 @@ func (w *world) seed(ctx context.Context) error {
 	w.sites = customeruser.NewStaticSites()
 	w.sites.Add(w.org, w.website)
 	var roles *role.Service
-	var wrap []func(customeruser.UserRepository) customeruser.UserRepository
-	if w.c.fenced {
-		conn, err := pgx.Connect(ctx, w.conn.Config().ConnString())
-		if err != nil {
-			return err
-		}
-		wrap = append(wrap, func(u customeruser.UserRepository) customeruser.UserRepository {
-			return fencedUsers{u, conn}
-		})
-		logf("-fenced-lookup: GetManyByEmailKeys replaced by the fenced statement (diagnostic, not the library's code)")
-	}
-	roles, w.svc = newServices(w.store, w.sites, nil, wrap...)
+	roles, w.svc = newServices(w.store, w.sites, nil)
 	if w.c.trace {
 		w.timing = newTiming(func() float64 {
 			// The backends of the database but the bookkeeping one.
@@ -342,7 +327,7 @@ func (w *world) seed(ctx context.Context) error {
 			}
 			return sum
 		})
-		_, w.traceSvc = newServices(w.store, w.sites, w.timing, wrap...)
+		_, w.traceSvc = newServices(w.store, w.sites, w.timing)
 	}
 	seeded, err := roles.Seed(ctx, w.org)
 	if err != nil {
@@ -1256,49 +1241,4 @@ type tEvents struct {
 func (e tEvents) Append(ctx context.Context, events ...cu.Event) error {
 	defer e.t.done("Events.Append", e.t.begin(), len(events))
 	return e.EventLog.Append(ctx, events...)
-}
-
-// fencedUsers is the diagnostic of -fenced-lookup: it finds the e-mail
-// keys of an import batch with a statement whose organization comes out of
-// an OFFSET 0 subquery, so that the planner cannot use its estimate of the
-// organization's rows (about 1 for an organization missing from the
-// statistics, a new one say, which makes it scan every row of the
-// organization through customer_users_website_idx for each call: see
-// BENCHMARKS.md) and probes customer_users_email_key_uq once per key. It
-// runs on a connection of its own, outside the import's transaction: the
-// benchmark's file holds new users only and the import finds in-file
-// duplicates itself, so the answers are the same here, not in general.
-// The users found are read with the store's GetByEmailKey.
-type fencedUsers struct {
-	customeruser.UserRepository
-	conn *pgx.Conn
-}
-
-const fencedEmailKeysSQL = `SELECT u.email_key
-	FROM (SELECT $1::uuid AS org, k FROM unnest($2::text[]) AS k OFFSET 0) s
-	JOIN customer_users u ON u.organization_id = s.org AND u.email_key = s.k
-	WHERE NOT u.guest`
-
-func (f fencedUsers) GetManyByEmailKeys(ctx context.Context, org uuid.UUID, keys []string) ([]customeruser.User, error) {
-	rows, err := f.conn.Query(ctx, fencedEmailKeysSQL, org, keys)
-	if err != nil {
-		return nil, err
-	}
-	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, err
-	}
-	out := make([]customeruser.User, 0, len(found))
-	for _, k := range found {
-		u, err := f.UserRepository.GetByEmailKey(ctx, org, k)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, nil
-}
-
-func (f fencedUsers) CreateMany(ctx context.Context, users []customeruser.User) error {
-	return f.UserRepository.(customeruser.BatchUserWriter).CreateMany(ctx, users)
 }

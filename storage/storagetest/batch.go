@@ -2,6 +2,9 @@ package storagetest
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +39,7 @@ func RunBatchUsers(t *testing.T, open func(t *testing.T) Repos) {
 		{"CreateManyAllOrNothing", batchCreateAllOrNothing},
 		{"CreateManyConcurrent", batchCreateConcurrent},
 		{"GetManyByEmailKeys", batchGetByKeys},
+		{"GetManyByEmailKeysAtScale", batchGetByKeysAtScale},
 		{"MaxRoleCount", batchMaxRoleCount},
 	}
 	for _, c := range cases {
@@ -192,6 +196,135 @@ func batchGetByKeys(e *env) {
 	none, err = e.batch().GetManyByEmailKeys(e.ctx, other, []string{"a@example.com"})
 	require.NoError(t, err)
 	assert.Empty(t, none, "another organization")
+}
+
+// GetManyByEmailKeys on an organization of a few thousand users, in the
+// batches of an import: exactly the registered users with the keys come
+// back (keys compared exactly, so the case rule is the caller's), never a
+// guest, never another organization's user holding the same key; the
+// users an open transaction created are found in it, and only there.
+func batchGetByKeysAtScale(e *env) {
+	t := e.t
+	const n = 3000
+	c := e.customer(e.org, uuid.Nil, "Acme")
+	r1, r2 := e.role(e.org, uuid.Nil, "Buyer"), e.role(e.org, uuid.Nil, "Admin")
+	other := cu.NewID()
+	oc := e.customer(other, uuid.Nil, "Other")
+	at := e.now()
+	// registered maps the keys of the organization's non-guest users to
+	// them; keys lists every key stored anywhere, and more.
+	registered := map[string]customeruser.User{}
+	var keys []string
+	var mine, theirs []customeruser.User
+	for i := range n {
+		email := fmt.Sprintf("user%05d@example.com", i)
+		u := newUser(e.org, c.ID, email, at)
+		u.RoleIDs = []uuid.UUID{r1.ID}
+		if i%2 == 1 {
+			u.RoleIDs = append(u.RoleIDs, r2.ID)
+		}
+		switch i % 10 {
+		case 3:
+			// Stored under the case-sensitive rule: the key is the e-mail
+			// as written, which the lower-cased key does not find.
+			u.Email = fmt.Sprintf("User%05d@Example.com", i)
+			u.EmailKey = u.Email
+			keys = append(keys, strings.ToLower(u.Email))
+		case 7:
+			// A guest, with a key of its own or a registered user's.
+			u.Guest, u.Enabled, u.RoleIDs = true, false, nil
+			if i%20 == 17 {
+				u.EmailKey = fmt.Sprintf("user%05d@example.com", i-1)
+			}
+		}
+		mine = append(mine, u)
+		keys = append(keys, u.EmailKey, fmt.Sprintf("missing%05d@example.com", i))
+		if !u.Guest {
+			registered[u.EmailKey] = u
+		}
+		if i%3 == 0 {
+			// Another organization holds the same key; some keys only
+			// it holds.
+			o := newUser(other, oc.ID, u.Email, at)
+			o.EmailKey = u.EmailKey
+			theirs = append(theirs, o)
+			if i%9 == 0 {
+				only := newUser(other, oc.ID, fmt.Sprintf("theirs%05d@example.com", i), at)
+				theirs = append(theirs, only)
+				keys = append(keys, only.EmailKey)
+			}
+		}
+	}
+	// A pair of keys differing in case only: two users.
+	lower, upper := newUser(e.org, c.ID, "pair@example.com", at), newUser(e.org, c.ID, "Pair@Example.com", at)
+	upper.EmailKey = upper.Email
+	mine = append(mine, lower, upper)
+	registered[lower.EmailKey], registered[upper.EmailKey] = lower, upper
+	keys = append(keys, lower.EmailKey, upper.EmailKey, "PAIR@EXAMPLE.COM")
+	for _, us := range [][]customeruser.User{mine, theirs} {
+		for b := range slices.Chunk(us, 500) {
+			require.NoError(t, e.batch().CreateMany(e.ctx, b))
+		}
+	}
+
+	// check looks keys up and compares with registered.
+	check := func(ctx context.Context, keys []string, registered map[string]customeruser.User, what string) {
+		t.Helper()
+		got, err := e.batch().GetManyByEmailKeys(ctx, e.org, keys)
+		require.NoError(t, err, what)
+		var want []uuid.UUID
+		seen := map[string]bool{}
+		for _, k := range keys {
+			if u, ok := registered[k]; ok && !seen[k] {
+				seen[k] = true
+				want = append(want, u.ID)
+			}
+		}
+		if !sameIDs(t, want, userIDs(got), what) {
+			return
+		}
+		for _, u := range got {
+			w := registered[u.EmailKey]
+			assert.Equal(t, w.ID, u.ID, "%s: the user of key %q", what, u.EmailKey)
+			assert.Equal(t, e.org, u.OrganizationID, what)
+			assert.False(t, u.Guest, what)
+			assert.Equal(t, w.Email, u.Email, what)
+			assert.Equal(t, sortedIDs(w.RoleIDs), sortedIDs(u.RoleIDs), "%s: roles of %q", what, u.EmailKey)
+		}
+	}
+	// In an import's batches, each with a repeated key.
+	for i, b := range slices.Collect(slices.Chunk(keys, 500)) {
+		check(e.ctx, slices.Concat(b, b[:1]), registered, fmt.Sprintf("batch %d", i))
+	}
+	check(e.ctx, keys, registered, "every key at once")
+	check(e.ctx, []string{"PAIR@EXAMPLE.COM", "pair@example.com"}, registered, "the pair, lower case")
+	check(e.ctx, []string{"Pair@Example.com"}, registered, "the pair, as written")
+	theirsOnly, err := e.batch().GetManyByEmailKeys(e.ctx, other, []string{"user00000@example.com", "user00001@example.com", "theirs00000@example.com"})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"user00000@example.com", "theirs00000@example.com"},
+		mapSlice(theirsOnly, func(u customeruser.User) string { return u.EmailKey }), "the other organization's own users")
+
+	// Users created in an open transaction (an all-or-nothing import's
+	// earlier batches) are found in it and gone after its rollback.
+	var added []customeruser.User
+	for i := range 500 {
+		added = append(added, newUser(e.org, c.ID, fmt.Sprintf("added%05d@example.com", i), at))
+	}
+	inTx := maps.Clone(registered)
+	var addedKeys []string
+	for _, u := range added {
+		inTx[u.EmailKey] = u
+		addedKeys = append(addedKeys, u.EmailKey, "x"+u.EmailKey)
+	}
+	err = e.Tx.InTx(e.ctx, func(ctx context.Context) error {
+		if err := e.batch().CreateMany(ctx, added); err != nil {
+			return err
+		}
+		check(ctx, slices.Concat(addedKeys, keys[:500]), inTx, "in the transaction")
+		return errBoom
+	})
+	require.ErrorIs(t, err, errBoom)
+	check(e.ctx, slices.Concat(addedKeys, keys[:500]), registered, "after the rollback")
 }
 
 // MaxRoleCount applies List's filters and counts each user's roles.
