@@ -283,7 +283,13 @@ func (s *Service) recordAttempt(ctx context.Context, a LoginAttempt, reason stri
 		if err := s.d.Attempts.Record(ctx, a); err != nil {
 			return err
 		}
-		payload := map[string]any{"reason": reason, "email": a.Email, "source": a.Source, "ip": a.IP}
+		payload := map[string]any{"reason": reason, "source": a.Source, "ip": a.IP}
+		// An e-mail that matched no user stays in the login attempt only,
+		// where erasing the person who later owns it finds it; an event
+		// without a subject could never be redacted.
+		if a.UserID != uuid.Nil {
+			payload["email"] = a.Email
+		}
 		return s.record(ctx, cu.AnonymousActor(a.OrganizationID), EventLoginFailed, SubjectCustomerUser, a.UserID, payload)
 	})
 	if err != nil {
