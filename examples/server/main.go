@@ -19,8 +19,9 @@
 // applications and tokens, login attempts and the events with their
 // outbox (migrations run at start, the demo organization is seeded into an
 // empty one). E-mails still go out through the outbox dispatcher; their
-// one-time tokens are sealed with a key made at each start, so e-mails
-// left pending by an earlier run fail and end up dead. It logs every
+// one-time tokens are sealed with the -seal-key (or $SEAL_KEY) key, or
+// without one with a key made at each start, so that e-mails left pending
+// by an earlier run fail and end up dead. It logs every
 // request (successful GET and HEAD requests at debug level, the others at
 // info, so that a read-heavy load at the default level writes no line per
 // read) and shuts down gracefully on SIGINT and SIGTERM. With -pprof it
@@ -32,6 +33,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	dsn := fs.String("dsn", os.Getenv("DATABASE_URL"), "PostgreSQL DSN (default $DATABASE_URL); empty: in-memory storage")
 	adminToken := fs.String("admin-token", "", "bearer token of the back office (default: random, printed at start)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error (successful GET and HEAD requests log at debug)")
+	sealKey := fs.String("seal-key", os.Getenv("SEAL_KEY"),
+		"64 hex digits (32 bytes, default $SEAL_KEY) sealing e-mail tokens in the outbox, so pending e-mails survive a restart; empty: random per start")
 	pprofAddr := fs.String("pprof", "", "serve net/http/pprof at /debug/pprof/ on this address (e.g. 127.0.0.1:6060); empty: off")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -100,6 +104,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	level, err := parseLevel(*logLevel)
 	if err != nil {
 		return err
+	}
+	var key []byte
+	if *sealKey != "" {
+		if key, err = hex.DecodeString(*sealKey); err != nil || len(key) != 32 {
+			return errors.New("-seal-key must be 64 hexadecimal digits (32 bytes)")
+		}
 	}
 	if *adminToken == "" {
 		*adminToken = rand.Text()
@@ -136,7 +146,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		defer stopPprof()
 	}
 
-	d, err := demo.New(ctx, st, demo.Options{Logger: log, BaseURL: base, Argon2: argon2})
+	d, err := demo.New(ctx, st, demo.Options{Logger: log, BaseURL: base, Argon2: argon2, SealKey: key})
 	if err != nil {
 		return err
 	}

@@ -322,7 +322,8 @@ func TestServerLogLevelAndPprof(t *testing.T) {
 // PostgreSQL, and a second start finds the data of the first.
 func TestServerOnPostgres(t *testing.T) {
 	dsn := createDatabase(t)
-	s := start(t, "-dsn", dsn)
+	sealKey := strings.Repeat("5a", 32)
+	s := start(t, "-dsn", dsn, "-seal-key", sealKey)
 	out := s.out.String()
 	assert.Contains(t, out, "storage: postgres")
 	assert.NotContains(t, out, "lacks parts", "every part is stored in PostgreSQL")
@@ -364,13 +365,46 @@ func TestServerOnPostgres(t *testing.T) {
 	// A second start finds the organization seeded and seeds nothing (the
 	// three seeded customers and the one of Dana's registration); the users
 	// of the first run sign in.
-	s = start(t, "-dsn", dsn)
+	//
+	// Dana's confirmation e-mail is made pending again, as if the first
+	// server had stopped before sending it: with the same -seal-key the
+	// second server can open its sealed token and sends it.
+	requeueNotifications(t, dsn, "dana@example.com")
+	s = start(t, "-dsn", dsn, "-seal-key", sealKey)
 	a = s.json(http.MethodGet, "/admin/api/customers", s.token, nil)
 	require.Equal(t, http.StatusOK, a.status)
 	assert.Len(t, a.body["items"], 4)
 	a = s.json(http.MethodGet, "/api/account/me", s.login("dana@example.com", "Dana-Passw0rd"), nil)
 	require.Equal(t, http.StatusOK, a.status, "%v", a.body)
+	again := s.out.wait(t, regexp.MustCompile(`msg="e-mail sent" to=dana@example.com subject="Confirm[^"]*" link="[^"]+" token=(\S+)`))
+	assert.Equal(t, token, again, "the pending e-mail of the first run, opened with the same key")
 	s.shutdown()
+}
+
+// TestServerSealKeyFlag refuses a -seal-key that is not 32 bytes of hex.
+func TestServerSealKeyFlag(t *testing.T) {
+	var out bytes.Buffer
+	for _, key := range []string{"abc", strings.Repeat("zz", 32), strings.Repeat("ab", 16)} {
+		err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-seal-key", key}, &out)
+		require.Error(t, err, key)
+		assert.Contains(t, err.Error(), "-seal-key")
+	}
+}
+
+// requeueNotifications marks the delivered e-mail requests of one
+// recipient pending again, on the database of dsn.
+func requeueNotifications(t *testing.T, dsn, to string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, dsn)
+	require.NoError(t, err)
+	defer db.Close()
+	res, err := db.ExecContext(ctx, `UPDATE events SET delivery = 'pending', attempts = 0, due_at = NULL, claim_id = NULL,
+		claimed_until = NULL WHERE type = ? AND payload::text LIKE ?`, customeruser.EventNotificationRequested, "%"+to+"%")
+	require.NoError(t, err)
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	require.Positive(t, n, "an e-mail request of %s", to)
 }
 
 // createDatabase creates an empty database for one test and drops it

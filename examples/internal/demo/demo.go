@@ -56,6 +56,12 @@ type Options struct {
 	// Argon2 overrides the password hashing parameters (tests make them
 	// cheap); zero keeps the library's defaults.
 	Argon2 customeruser.Argon2Params
+	// SealKey is the 32-byte AES key that seals the one-time tokens of
+	// e-mails waiting in the outbox. A key that stays the same across
+	// starts lets e-mails left pending by a stopped server go out after
+	// the next start; nil makes a random key per start (pending e-mails of
+	// an earlier run then fail and end up dead).
+	SealKey []byte
 }
 
 // Storage is what the demo runs on. The consent, OAuth and outbox parts
@@ -148,9 +154,12 @@ func New(ctx context.Context, st Storage, o Options) (*Demo, error) {
 	links := customeruser.DefaultLinkBuilder(o.BaseURL)
 	var notifier customeruser.Notifier
 	if st.Outbox != nil {
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
+		key := o.SealKey
+		if key == nil {
+			key = make([]byte, 32)
+			if _, err := rand.Read(key); err != nil {
+				return nil, err
+			}
 		}
 		sealer, err := customeruser.NewAESGCMSealer(key)
 		if err != nil {
