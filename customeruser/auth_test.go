@@ -212,10 +212,7 @@ func TestAuthenticateRehashesOnNewParameters(t *testing.T) {
 
 	cfg := h.svc.Config()
 	cfg.Argon2 = customeruser.Argon2Params{Memory: 128, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-	svc := customeruser.NewService(customeruser.Deps{
-		Tx: h.store, Customers: h.store.Customers(), Users: h.store.Users(), Tokens: h.store.Tokens(),
-		Attempts: h.store.LoginAttempts(), Events: h.store.Events(), Roles: h.store.Roles(), Authorizer: h.authz,
-	}, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
+	svc := customeruser.NewService(h.store.UserDeps(h.authz), customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
 
 	_, err := svc.Authenticate(h.ctx, h.org, authCreds(u.Email, testPassword))
 	require.NoError(t, err)

@@ -198,11 +198,9 @@ func (c *countingUsers) MaxRoleCount(ctx context.Context, org uuid.UUID, f custo
 func (h *harness) impServiceWith(users customeruser.UserRepository) *customeruser.Service {
 	cfg := customeruser.DefaultConfig()
 	cfg.Argon2 = cheapArgon2
-	return customeruser.NewService(customeruser.Deps{
-		Tx: h.store, Customers: h.store.Customers(), Users: users, Tokens: h.store.Tokens(),
-		Attempts: h.store.LoginAttempts(), Events: h.store.Events(), Roles: h.store.Roles(),
-		Authorizer: h.authz, Sites: h.sites, Notifier: h.mail,
-	}, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
+	deps := h.store.UserDeps(h.authz)
+	deps.Users, deps.Sites, deps.Notifier = users, h.sites, h.mail
+	return customeruser.NewService(deps, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
 }
 
 func TestExportUsersRoleCounter(t *testing.T) {

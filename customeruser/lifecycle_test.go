@@ -415,11 +415,9 @@ func TestEffectiveSalesRepsOf(t *testing.T) {
 
 	counting := &lcCountingCustomers{CustomerRepository: h.store.Customers()}
 	cfg := h.svc.Config()
-	svc := customeruser.NewService(customeruser.Deps{
-		Tx: h.store, Customers: counting, Users: h.store.Users(), Tokens: h.store.Tokens(),
-		Attempts: h.store.LoginAttempts(), Events: h.store.Events(), Roles: h.store.Roles(),
-		Authorizer: h.authz, Sites: h.sites,
-	}, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
+	deps := h.store.UserDeps(h.authz)
+	deps.Customers, deps.Sites = counting, h.sites
+	svc := customeruser.NewService(deps, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
 
 	users := []customeruser.User{a1, a2, b1, n1, withOwn, foreign}
 	got, err := svc.EffectiveSalesRepsOf(h.ctx, h.admin, users)

@@ -65,11 +65,9 @@ func newNF(t *testing.T, wrap func(cu.EventLog) cu.EventLog, opts ...customeruse
 	cfg := customeruser.DefaultConfig()
 	cfg.Argon2 = cheapArgon2
 	all := append([]customeruser.Option{customeruser.WithConfig(cfg), customeruser.WithClock(h.clock)}, opts...)
-	h.svc = customeruser.NewService(customeruser.Deps{
-		Tx: h.store, Customers: h.store.Customers(), Users: h.store.Users(), Tokens: h.store.Tokens(),
-		Attempts: h.store.LoginAttempts(), Events: h.store.Events(), Roles: h.store.Roles(),
-		Authorizer: h.authz, Sites: h.sites, Notifier: e.notifier,
-	}, all...)
+	deps := h.store.UserDeps(h.authz)
+	deps.Sites, deps.Notifier = h.sites, e.notifier
+	h.svc = customeruser.NewService(deps, all...)
 	sub := customeruser.NewEmailSubscriber(customeruser.EmailConfig{
 		Mailer: e.mailer, Sealer: sealer, Templates: e.templates, Sites: h.sites,
 		Links: customeruser.DefaultLinkBuilder("https://shop.example.com"),

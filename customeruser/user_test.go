@@ -356,11 +356,9 @@ func TestCreateUserEmailUniqueness(t *testing.T) {
 		h.user(c.ID, "amanda@example.org")
 		cfg := customeruser.DefaultConfig()
 		cfg.Argon2 = cheapArgon2
-		svc := customeruser.NewService(customeruser.Deps{
-			Tx: h.store, Customers: h.store.Customers(), Users: utBlindUsers{h.store.Users()}, Tokens: h.store.Tokens(),
-			Attempts: h.store.LoginAttempts(), Events: h.store.Events(), Roles: h.store.Roles(), Authorizer: h.authz,
-			Sites: h.sites,
-		}, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
+		deps := h.store.UserDeps(h.authz)
+		deps.Users, deps.Sites = utBlindUsers{h.store.Users()}, h.sites
+		svc := customeruser.NewService(deps, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
 		before, events := utUsers(h), h.eventCount()
 		_, err := svc.CreateUser(h.ctx, h.admin, utInput(h, c.ID, "AMANDA@example.org"))
 		utInvalid(t, err, "email", "unique")
@@ -800,10 +798,7 @@ func TestCreateUserWithoutWebsites(t *testing.T) {
 	c := h.customer("Acme", uuid.Nil)
 	cfg := customeruser.DefaultConfig()
 	cfg.Argon2 = cheapArgon2
-	svc := customeruser.NewService(customeruser.Deps{
-		Tx: h.store, Customers: h.store.Customers(), Users: h.store.Users(), Tokens: h.store.Tokens(),
-		Attempts: h.store.LoginAttempts(), Events: h.store.Events(), Roles: h.store.Roles(), Authorizer: h.authz,
-	}, customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
+	svc := customeruser.NewService(h.store.UserDeps(h.authz), customeruser.WithConfig(cfg), customeruser.WithClock(h.clock))
 	u, err := svc.CreateUser(h.ctx, h.admin, utInput(h, c.ID, "ada@example.org"))
 	require.NoError(t, err)
 	assert.Equal(t, uuid.Nil, u.WebsiteID)
