@@ -65,7 +65,7 @@ func (a *api) userRoutes(base, tag string, patchBody func() userPatcher) []*rout
 			status: http.StatusOK, resp: userUpdateOut{}, etag: true, handle: a.updateUser(pathID, patchBody)},
 		{method: http.MethodDelete, path: item, op: "deleteCustomerUser", tag: tag,
 			summary: "Delete a customer user with its addresses and tokens.", conditional: true,
-			status: http.StatusNoContent, handle: a.deleteUser},
+			status: http.StatusNoContent, handle: deleteEntity(a.cfg.Users.DeleteUser)},
 		action("enable", "enableCustomerUser", "Let the user log in again (it needs a role).", http.StatusOK, userOut{},
 			true, []int{http.StatusUnprocessableEntity}, a.setEnabled(true)),
 		action("disable", "disableCustomerUser", "Stop the user from logging in; its links and tokens die.", http.StatusOK, userOut{},
@@ -189,21 +189,6 @@ func (a *api) updateUser(t target, newBody func() userPatcher) func(*call) error
 		}
 		return c.entity(http.StatusOK, userUpdateOut{userOut: v, Notices: res.Notices}, res.User.Version)
 	}
-}
-
-func (a *api) deleteUser(c *call) error {
-	id, err := c.id("id")
-	if err != nil {
-		return err
-	}
-	v, err := c.expectedVersion(opt[int64]{})
-	if err != nil {
-		return err
-	}
-	if err := a.cfg.Users.DeleteUser(c.ctx(), c.actor, id, v); err != nil {
-		return err
-	}
-	return c.noContent(0)
 }
 
 func (a *api) setEnabled(enabled bool) func(*call) error {
