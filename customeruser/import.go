@@ -142,6 +142,36 @@ type BatchUserWriter interface {
 	CreateMany(ctx context.Context, users []User) error
 }
 
+// BatchUserUpdater is an optional UserRepository extension that updates
+// many users in a few round trips, whatever their number. Imports use it
+// for the users a batch changes when Deps.Users implements it, and update
+// them one by one otherwise. It has Update's contract for each user
+// (users[i] is written if its stored version is expectedVersions[i]; its
+// role links and addresses become those of users[i]; the version goes up
+// by one), in the transaction of ctx, and is all or nothing: on error
+// nothing of the call remains. An error that concerns one user (not found,
+// stale, a taken e-mail when the storage can tell whose) is a
+// *BatchItemError naming it. A call names each user once; whether one user
+// may take an e-mail another gives up in the same call is not specified
+// (PostgreSQL checks uniqueness row by row, in an order of its choosing).
+type BatchUserUpdater interface {
+	UpdateMany(ctx context.Context, users []User, expectedVersions []int64) error
+}
+
+// BatchItemError is the error of a batch call that concerns one of its
+// items, so that the caller can report it where it belongs.
+type BatchItemError struct {
+	// Index is the item's index in the call's slice.
+	Index int
+	// Err is the error of the item, as the single-item call would return it.
+	Err error
+}
+
+func (e *BatchItemError) Error() string { return fmt.Sprintf("item %d: %v", e.Index, e.Err) }
+
+// Unwrap returns Err, so that cu.CodeOf sees the item's error code.
+func (e *BatchItemError) Unwrap() error { return e.Err }
+
 // BatchUserReader is an optional UserRepository extension that finds the
 // non-guest users with any of the given EmailKeys in one round trip
 // (missing keys are left out). Imports use it to match a batch of rows by

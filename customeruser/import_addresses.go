@@ -2,6 +2,7 @@ package customeruser
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -443,24 +444,80 @@ func (im *addressImport) firstMention(r *addressRow, u *User, idx int, rowErr fu
 	return true
 }
 
-// apply writes the ops in the transaction of ctx through AddAddress,
-// UpdateAddress and RemoveAddress, which check every rule again against
-// the stored user.
+// apply writes the ops in the transaction of ctx with the rules of
+// AddAddress, UpdateAddress and RemoveAddress (planAddressEdit), checked
+// again against the stored users: each user the ops touch is read once
+// (one List call for the batch), its ops applied in file order, and
+// written once (one BatchUserUpdater call when the storage has it), then
+// the ops' events are appended at once. A user's version therefore goes
+// up once per batch, however many of its addresses the batch changes.
 func (im *addressImport) apply(ctx context.Context, ops []*importOp) error {
+	s := im.s
+	var ids []uuid.UUID
+	for _, op := range ops {
+		if !slices.Contains(ids, op.addr.userID) {
+			ids = append(ids, op.addr.userID)
+		}
+	}
+	stored, err := s.loadImportUsers(ctx, im.actor.OrganizationID, ids, nil)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	work := map[uuid.UUID]*User{}
+	var order []uuid.UUID                // the users changed, in first-change order
+	firstOp := map[uuid.UUID]*importOp{} // the op a write failure of the user is reported on
+	var events []cu.Event
 	for _, op := range ops {
 		w := op.addr
-		var err error
-		switch op.outcome {
-		case outAdded:
-			_, _, err = im.s.AddAddress(ctx, im.actor, w.userID, w.address, 0)
-		case outUpdated:
-			_, err = im.s.UpdateAddress(ctx, im.actor, w.userID, w.addressID, w.address, 0)
-		case outDeleted:
-			_, err = im.s.RemoveAddress(ctx, im.actor, w.userID, w.addressID, 0)
+		u := work[w.userID]
+		if u == nil {
+			x, ok := stored.byID[w.userID]
+			if !ok {
+				return &importFailure{op: op, err: cu.NotFound("customer user")}
+			}
+			u = &x
+			work[w.userID] = u
 		}
+		perm, edit := role.Create, s.addAddressEdit(w.address, nil)
+		switch op.outcome {
+		case outUpdated:
+			perm, edit = role.Edit, updateAddressEdit(w.addressID, w.address)
+		case outDeleted:
+			perm, edit = role.Delete, removeAddressEdit(w.addressID)
+		}
+		after, e, changed, err := s.planAddressEdit(ctx, im.actor, *u, 0, perm, edit, now)
 		if err != nil {
 			return &importFailure{op: op, err: err}
 		}
+		if !changed {
+			continue
+		}
+		*u = after
+		if _, ok := firstOp[w.userID]; !ok {
+			firstOp[w.userID] = op
+			order = append(order, w.userID)
+		}
+		events = append(events, cu.NewEvent(s.newID(), s.now(), im.actor, e.event, SubjectCustomerUser, w.userID, e.payload))
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	users := make([]User, len(order))
+	versions := make([]int64, len(order))
+	for i, id := range order {
+		users[i], versions[i] = *work[id], stored.byID[id].Version
+		users[i].UpdatedAt = now
+	}
+	if err := s.writeUsers(ctx, users, versions); err != nil {
+		var ie *BatchItemError
+		if errors.As(err, &ie) {
+			return &importFailure{op: firstOp[order[ie.Index]], err: ie.Err}
+		}
+		return &importFailure{err: err}
+	}
+	if err := s.d.Events.Append(ctx, events...); err != nil {
+		return cu.Internal(err)
 	}
 	return nil
 }
@@ -488,7 +545,9 @@ func (im *addressImport) apply(ctx context.Context, ops []*importOp) error {
 // valid: one primary, one default per type), in file order, so that a
 // user's later rows see its earlier ones. A file names each address at
 // most once: a later row with the same user and Address ID, or the same
-// user and Label, is an error.
+// user and Label, is an error. When writing, each user a batch touches is
+// read and written once: its version goes up once per batch, and each row
+// appends the event of its operation.
 func (s *Service) ImportAddresses(ctx context.Context, actor cu.Actor, r io.Reader, opts ImportOptions) (ImportReport, error) {
 	start := s.now()
 	rep := ImportReport{RowErrors: []RowError{}}

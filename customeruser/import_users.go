@@ -2,6 +2,7 @@ package customeruser
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -341,10 +342,9 @@ type userWrite struct {
 	create  bool
 	user    User // a new user, checked
 	welcome bool
-	view    *Service // the batch view updates run through
-	id      uuid.UUID
-	patch   UserPatch
-	version int64
+	// plan is a checked update (UpdateUser's planning step, against the
+	// batch's reference data); it is written with the version it read.
+	plan *userPlan
 }
 
 func (im *userImport) plan(ctx context.Context, rows []csvRow) ([]*importOp, error) {
@@ -579,7 +579,7 @@ func (im *userImport) planRow(ctx context.Context, refs *userRefs, r *userRow) (
 		op.outcome = outUnchanged
 	default:
 		op.outcome = outUpdated
-		op.user = &userWrite{view: refs.view, id: target.ID, patch: p, version: plan.before.Version}
+		op.user = &userWrite{plan: &plan}
 	}
 	return op, nil
 }
@@ -639,26 +639,39 @@ func deref(p *string) string {
 	return *p
 }
 
-// apply writes the ops in the transaction of ctx: updates through
-// UpdateUser (of the batch view, with the version read when checking), new
-// users in one BatchUserWriter call when the storage has it, with their
-// customer_user.created events in one append and their welcome e-mails.
+// apply writes the ops in the transaction of ctx: the updates through
+// UpdateUser's write step (one BatchUserUpdater call when the storage has
+// it), the new users in one BatchUserWriter call when the storage has it,
+// then the events of both in one append, then the welcome e-mails.
 func (im *userImport) apply(ctx context.Context, ops []*importOp) error {
-	var creates []*importOp
+	var creates, updates []*importOp
 	for _, op := range ops {
-		w := op.user
-		if w.create {
+		if op.user.create {
 			creates = append(creates, op)
-			continue
+		} else {
+			updates = append(updates, op)
 		}
-		if _, err := w.view.UpdateUser(ctx, im.actor, w.id, w.patch, w.version); err != nil {
-			return &importFailure{op: op, err: err}
-		}
-	}
-	if len(creates) == 0 {
-		return nil
 	}
 	s := im.s
+	var events []cu.Event
+	if len(updates) > 0 {
+		// Copies: a batch that fails is retried row by row from the same
+		// plans.
+		plans := make([]*userPlan, len(updates))
+		for i, op := range updates {
+			pl := *op.user.plan
+			plans[i] = &pl
+		}
+		evs, err := s.userWriteUpdates(ctx, im.actor, plans)
+		if err != nil {
+			var ie *BatchItemError
+			if errors.As(err, &ie) {
+				return &importFailure{op: updates[ie.Index], err: ie.Err}
+			}
+			return &importFailure{err: err}
+		}
+		events = evs
+	}
 	users := make([]User, len(creates))
 	for i, op := range creates {
 		users[i] = op.user.user
@@ -674,12 +687,13 @@ func (im *userImport) apply(ctx context.Context, ops []*importOp) error {
 			}
 		}
 	}
-	events := make([]cu.Event, len(users))
-	for i, u := range users {
-		events[i] = cu.NewEvent(s.newID(), s.now(), im.actor, EventUserCreated, SubjectCustomerUser, u.ID, userSnapshotOf(u))
+	for _, u := range users {
+		events = append(events, cu.NewEvent(s.newID(), s.now(), im.actor, EventUserCreated, SubjectCustomerUser, u.ID, userSnapshotOf(u)))
 	}
-	if err := s.d.Events.Append(ctx, events...); err != nil {
-		return cu.Internal(err)
+	if len(events) > 0 {
+		if err := s.d.Events.Append(ctx, events...); err != nil {
+			return cu.Internal(err)
+		}
 	}
 	for i, op := range creates {
 		if !op.user.welcome {

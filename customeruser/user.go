@@ -3,6 +3,7 @@ package customeruser
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -715,6 +716,9 @@ type userPlan struct {
 	before, after User
 	changes       []cu.Change
 	notices       []string
+	// password says the patch sets a password (after.PasswordHash is then
+	// set by the write step, which hashes it).
+	password bool
 }
 
 // userPrepareUpdate reads the user, authorizes the actor, applies p and
@@ -779,7 +783,7 @@ func (s *Service) userPrepareUpdate(ctx context.Context, actor cu.Actor, id uuid
 	if err := v.Err(); err != nil {
 		return userPlan{}, err
 	}
-	return userPlan{before: before, after: after, changes: changes, notices: notices}, nil
+	return userPlan{before: before, after: after, changes: changes, notices: notices, password: p.Password != nil}, nil
 }
 
 // UpdateUser changes a customer user; nil fields of p stay as they are.
@@ -818,51 +822,114 @@ func (s *Service) UpdateUser(ctx context.Context, actor cu.Actor, id uuid.UUID, 
 		if err != nil {
 			return err
 		}
-		before, u := plan.before, plan.after
-		res = UpdateResult{User: before, Notices: plan.notices}
+		res = UpdateResult{User: plan.before, Notices: plan.notices}
 		if len(plan.changes) == 0 {
 			return nil
 		}
 		if p.Password != nil {
-			u.PasswordHash = hash
+			plan.after.PasswordHash = hash
 		}
-		u.UpdatedAt = s.now()
-		if err := s.d.Users.Update(ctx, u, before.Version); err != nil {
-			return cu.Internal(err)
-		}
-		u.Version = before.Version + 1
-		if u.CustomerID != before.CustomerID {
-			for _, r := range s.related {
-				if err := r.Reassign(ctx, u.OrganizationID, u.ID, before.CustomerID, u.CustomerID); err != nil {
-					s.log.ErrorContext(ctx, "reassigning related records failed", "kind", r.Kind(), "user", u.ID, "err", err)
-					return cu.Internal(err)
-				}
-			}
-		}
-		switch {
-		case u.Email != before.Email || (before.Enabled && !u.Enabled):
-			err = s.d.Tokens.DeleteForUser(ctx, u.OrganizationID, u.ID)
-		case p.Password != nil:
-			err = s.d.Tokens.DeleteForUser(ctx, u.OrganizationID, u.ID, PurposeSetPassword)
-		}
+		events, err := s.userWriteUpdates(ctx, actor, []*userPlan{&plan})
 		if err != nil {
-			return cu.Internal(err)
-		}
-		if reason := userRevokeReason(before, u, p.Password != nil); reason != "" {
-			if err := s.accessRevoked(ctx, actor, u, reason); err != nil {
-				return err
+			var ie *BatchItemError
+			if errors.As(err, &ie) {
+				return ie.Err
 			}
+			return err
 		}
-		if err := s.record(ctx, actor, EventUserUpdated, SubjectCustomerUser, u.ID, plan.changes); err != nil {
+		if err := s.d.Events.Append(ctx, events...); err != nil {
 			return cu.Internal(err)
 		}
-		res.User = u
+		res.User = plan.after
 		return nil
 	})
 	if err != nil {
 		return UpdateResult{}, err
 	}
 	return res, nil
+}
+
+// userWriteUpdates is the write step of UpdateUser, for one checked update
+// or many (an import batch), in the transaction of ctx: it writes the users
+// (writeUsers), then for each user in turn moves its host
+// records, kills its tokens and runs the AccessRevokedHooks as the update
+// requires. It returns the customer_user.updated events for the caller to
+// append (so that a batch appends them at once). Each plans[i].after
+// becomes the stored user, with its new version. A failure that concerns
+// one user is a *BatchItemError naming its index.
+func (s *Service) userWriteUpdates(ctx context.Context, actor cu.Actor, plans []*userPlan) ([]cu.Event, error) {
+	now := s.now()
+	users := make([]User, len(plans))
+	versions := make([]int64, len(plans))
+	for i, pl := range plans {
+		pl.after.UpdatedAt = now
+		users[i], versions[i] = pl.after, pl.before.Version
+	}
+	if err := s.writeUsers(ctx, users, versions); err != nil {
+		return nil, err
+	}
+	events := make([]cu.Event, len(plans))
+	for i, pl := range plans {
+		before, u := pl.before, &pl.after
+		u.Version = before.Version + 1
+		if err := s.userAfterUpdate(ctx, actor, before, *u, pl.password); err != nil {
+			return nil, &BatchItemError{Index: i, Err: err}
+		}
+		events[i] = cu.NewEvent(s.newID(), s.now(), actor, EventUserUpdated, SubjectCustomerUser, u.ID, pl.changes)
+	}
+	return events, nil
+}
+
+// writeUsers stores checked users (users[i] expected at versions[i]) in
+// the transaction of ctx: in one BatchUserUpdater call when the storage
+// has it and there are several, with Update otherwise. A failure that
+// concerns one user is a *BatchItemError naming its index.
+func (s *Service) writeUsers(ctx context.Context, users []User, versions []int64) error {
+	if bu, ok := s.d.Users.(BatchUserUpdater); ok && len(users) > 1 {
+		if err := bu.UpdateMany(ctx, users, versions); err != nil {
+			var ie *BatchItemError
+			if errors.As(err, &ie) && ie.Index >= 0 && ie.Index < len(users) {
+				return &BatchItemError{Index: ie.Index, Err: cu.Internal(ie.Err)}
+			}
+			return cu.Internal(err)
+		}
+		return nil
+	}
+	for i, u := range users {
+		if err := s.d.Users.Update(ctx, u, versions[i]); err != nil {
+			return &BatchItemError{Index: i, Err: cu.Internal(err)}
+		}
+	}
+	return nil
+}
+
+// userAfterUpdate runs the side effects of an update written from before
+// to u: the host records follow a new customer, a new e-mail or disabling
+// kills every token (a new password the set-password links), and a
+// reason to revoke access runs the AccessRevokedHooks.
+func (s *Service) userAfterUpdate(ctx context.Context, actor cu.Actor, before, u User, passwordChanged bool) error {
+	if u.CustomerID != before.CustomerID {
+		for _, r := range s.related {
+			if err := r.Reassign(ctx, u.OrganizationID, u.ID, before.CustomerID, u.CustomerID); err != nil {
+				s.log.ErrorContext(ctx, "reassigning related records failed", "kind", r.Kind(), "user", u.ID, "err", err)
+				return cu.Internal(err)
+			}
+		}
+	}
+	var err error
+	switch {
+	case u.Email != before.Email || (before.Enabled && !u.Enabled):
+		err = s.d.Tokens.DeleteForUser(ctx, u.OrganizationID, u.ID)
+	case passwordChanged:
+		err = s.d.Tokens.DeleteForUser(ctx, u.OrganizationID, u.ID, PurposeSetPassword)
+	}
+	if err != nil {
+		return cu.Internal(err)
+	}
+	if reason := userRevokeReason(before, u, passwordChanged); reason != "" {
+		return s.accessRevoked(ctx, actor, u, reason)
+	}
+	return nil
 }
 
 // userRevokeReason is the most far-reaching reason an update from before

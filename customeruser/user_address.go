@@ -100,20 +100,60 @@ type addressEdit struct {
 	payload addressPayload
 }
 
+// addressEditFunc edits the address list of a copy of a user, at now.
+type addressEditFunc func(u *User, now time.Time) (addressEdit, error)
+
+// addAddressEdit is the edit of AddAddress: a appended under a new id
+// (stored in *id when id is not nil).
+func (s *Service) addAddressEdit(a Address, id *uuid.UUID) addressEditFunc {
+	return func(u *User, now time.Time) (addressEdit, error) {
+		a.ID = s.newID()
+		a.CreatedAt, a.UpdatedAt = now, now
+		a.Types = slices.Clone(a.Types)
+		u.Addresses = append(u.Addresses, a)
+		if id != nil {
+			*id = a.ID
+		}
+		i := len(u.Addresses) - 1
+		return addressEdit{index: i, event: EventAddressAdded, payload: addressPayload{AddressID: a.ID}}, nil
+	}
+}
+
+// updateAddressEdit is the edit of UpdateAddress: the address addressID
+// replaced by a, keeping its id and creation time.
+func updateAddressEdit(addressID uuid.UUID, a Address) addressEditFunc {
+	return func(u *User, now time.Time) (addressEdit, error) {
+		i := slices.IndexFunc(u.Addresses, func(x Address) bool { return x.ID == addressID })
+		if i < 0 {
+			return addressEdit{}, cu.NotFound("address")
+		}
+		old := u.Addresses[i]
+		a.ID, a.CreatedAt, a.UpdatedAt = old.ID, old.CreatedAt, now
+		a.Types = slices.Clone(a.Types)
+		u.Addresses[i] = a
+		return addressEdit{index: i, event: EventAddressUpdated, payload: addressPayload{AddressID: a.ID}}, nil
+	}
+}
+
+// removeAddressEdit is the edit of RemoveAddress.
+func removeAddressEdit(addressID uuid.UUID) addressEditFunc {
+	return func(u *User, _ time.Time) (addressEdit, error) {
+		i := slices.IndexFunc(u.Addresses, func(x Address) bool { return x.ID == addressID })
+		if i < 0 {
+			return addressEdit{}, cu.NotFound("address")
+		}
+		snap := addressSnapshotOf(u.Addresses[i])
+		u.Addresses = slices.Delete(u.Addresses, i, i+1)
+		return addressEdit{index: -1, event: EventAddressRemoved, payload: addressPayload{AddressID: addressID, Address: &snap}}, nil
+	}
+}
+
 // AddAddress adds an address to a customer user (its id and timestamps are
 // set here) and returns the updated user and the new address as stored.
 // expectedVersion is the user's version; 0 means "no optimistic check".
 func (s *Service) AddAddress(ctx context.Context, actor cu.Actor, userID uuid.UUID, a Address, expectedVersion int64) (User, Address, error) {
 	var id uuid.UUID
-	u, err := s.editAddresses(ctx, actor, userID, expectedVersion, role.Create, func(u *User, now time.Time) (addressEdit, error) {
-		a.ID = s.newID()
-		a.CreatedAt, a.UpdatedAt = now, now
-		a.Types = slices.Clone(a.Types)
-		u.Addresses = append(u.Addresses, a)
-		id = a.ID
-		i := len(u.Addresses) - 1
-		return addressEdit{index: i, event: EventAddressAdded, payload: addressPayload{AddressID: a.ID}}, nil
-	})
+	u, err := s.editAddresses(ctx, actor, userID, expectedVersion, role.Create, s.addAddressEdit(a, &id))
 	if err != nil {
 		return User{}, Address{}, err
 	}
@@ -131,38 +171,20 @@ func (s *Service) AddAddress(ctx context.Context, actor cu.Actor, userID uuid.UU
 // change writes nothing. expectedVersion is the user's version; 0 means
 // "no optimistic check".
 func (s *Service) UpdateAddress(ctx context.Context, actor cu.Actor, userID, addressID uuid.UUID, a Address, expectedVersion int64) (User, error) {
-	return s.editAddresses(ctx, actor, userID, expectedVersion, role.Edit, func(u *User, now time.Time) (addressEdit, error) {
-		i := slices.IndexFunc(u.Addresses, func(x Address) bool { return x.ID == addressID })
-		if i < 0 {
-			return addressEdit{}, cu.NotFound("address")
-		}
-		old := u.Addresses[i]
-		a.ID, a.CreatedAt, a.UpdatedAt = old.ID, old.CreatedAt, now
-		a.Types = slices.Clone(a.Types)
-		u.Addresses[i] = a
-		return addressEdit{index: i, event: EventAddressUpdated, payload: addressPayload{AddressID: a.ID}}, nil
-	})
+	return s.editAddresses(ctx, actor, userID, expectedVersion, role.Edit, updateAddressEdit(addressID, a))
 }
 
 // RemoveAddress removes an address of a customer user and returns the
 // updated user. expectedVersion is the user's version; 0 means "no
 // optimistic check".
 func (s *Service) RemoveAddress(ctx context.Context, actor cu.Actor, userID, addressID uuid.UUID, expectedVersion int64) (User, error) {
-	return s.editAddresses(ctx, actor, userID, expectedVersion, role.Delete, func(u *User, _ time.Time) (addressEdit, error) {
-		i := slices.IndexFunc(u.Addresses, func(x Address) bool { return x.ID == addressID })
-		if i < 0 {
-			return addressEdit{}, cu.NotFound("address")
-		}
-		snap := addressSnapshotOf(u.Addresses[i])
-		u.Addresses = slices.Delete(u.Addresses, i, i+1)
-		return addressEdit{index: -1, event: EventAddressRemoved, payload: addressPayload{AddressID: addressID, Address: &snap}}, nil
-	})
+	return s.editAddresses(ctx, actor, userID, expectedVersion, role.Delete, removeAddressEdit(addressID))
 }
 
 // editAddresses runs one address operation on a user in a transaction:
-// authorize, check the version, edit the list, validate it whole, store the
-// user and append the event.
-func (s *Service) editAddresses(ctx context.Context, actor cu.Actor, userID uuid.UUID, expectedVersion int64, p role.Permission, edit func(u *User, now time.Time) (addressEdit, error)) (User, error) {
+// read the user, check the operation (planAddressEdit), store the user and
+// append the event.
+func (s *Service) editAddresses(ctx context.Context, actor cu.Actor, userID uuid.UUID, expectedVersion int64, p role.Permission, edit addressEditFunc) (User, error) {
 	if err := userActorCheck(actor); err != nil {
 		return User{}, err
 	}
@@ -172,32 +194,14 @@ func (s *Service) editAddresses(ctx context.Context, actor cu.Actor, userID uuid
 		if err != nil {
 			return cu.Internal(err)
 		}
-		if err := s.authorizeAddressEdit(ctx, actor, before, p); err != nil {
-			return err
-		}
-		if expectedVersion != 0 && expectedVersion != before.Version {
-			return cu.Stale("customer user")
-		}
 		now := s.now()
-		u := userCopy(before)
-		e, err := edit(&u, now)
+		u, e, changed, err := s.planAddressEdit(ctx, actor, before, expectedVersion, p, edit, now)
 		if err != nil {
 			return err
 		}
-		if v := addressRelative(validateAddresses(u.Addresses), e.index); len(v) > 0 {
-			return cu.Invalid(v...)
-		}
-		switch e.event {
-		case EventAddressAdded:
-			snap := addressSnapshotOf(u.Addresses[e.index])
-			e.payload.Address = &snap
-		case EventAddressUpdated:
-			old := before.Addresses[e.index]
-			e.payload.Changes = addressChanges(old, u.Addresses[e.index])
-			if len(e.payload.Changes) == 0 {
-				out = before
-				return nil
-			}
+		if !changed {
+			out = before
+			return nil
 		}
 		u.UpdatedAt = now
 		if err := s.d.Users.Update(ctx, u, before.Version); err != nil {
@@ -214,6 +218,41 @@ func (s *Service) editAddresses(ctx context.Context, actor cu.Actor, userID uuid
 		return User{}, err
 	}
 	return out, nil
+}
+
+// planAddressEdit is the checking step of an address operation on before
+// (the user as stored, or as the earlier operations of an import batch
+// leave it): authorize, check the version, edit a copy, validate the whole
+// list and complete the event's payload. It returns the user edited and
+// the edit; changed is false when the operation changes nothing (an
+// update to the same values).
+func (s *Service) planAddressEdit(ctx context.Context, actor cu.Actor, before User, expectedVersion int64, p role.Permission, edit addressEditFunc, now time.Time) (User, addressEdit, bool, error) {
+	if err := s.authorizeAddressEdit(ctx, actor, before, p); err != nil {
+		return User{}, addressEdit{}, false, err
+	}
+	if expectedVersion != 0 && expectedVersion != before.Version {
+		return User{}, addressEdit{}, false, cu.Stale("customer user")
+	}
+	u := userCopy(before)
+	e, err := edit(&u, now)
+	if err != nil {
+		return User{}, addressEdit{}, false, err
+	}
+	if v := addressRelative(validateAddresses(u.Addresses), e.index); len(v) > 0 {
+		return User{}, addressEdit{}, false, cu.Invalid(v...)
+	}
+	switch e.event {
+	case EventAddressAdded:
+		snap := addressSnapshotOf(u.Addresses[e.index])
+		e.payload.Address = &snap
+	case EventAddressUpdated:
+		old := before.Addresses[e.index]
+		e.payload.Changes = addressChanges(old, u.Addresses[e.index])
+		if len(e.payload.Changes) == 0 {
+			return before, e, false, nil
+		}
+	}
+	return u, e, true, nil
 }
 
 // addressRelative rewrites the violations of the address at index i to be

@@ -8,8 +8,8 @@ import (
 )
 
 // TestBatchUsersContract runs the contract of the batch user extensions
-// (CreateMany, GetManyByEmailKeys, MaxRoleCount) against the in-memory
-// store.
+// (CreateMany, GetManyByEmailKeys, UpdateMany, MaxRoleCount) against the
+// in-memory store.
 func TestBatchUsersContract(t *testing.T) {
 	storagetest.RunBatchUsers(t, func(t *testing.T) storagetest.Repos { return memoryRepos(memory.New()) })
 }

@@ -185,25 +185,28 @@ func (r userRepo) Create(ctx context.Context, u customeruser.User) error {
 }
 
 func (r userRepo) Update(ctx context.Context, u customeruser.User, expected int64) error {
-	return r.s.write(ctx, func(t *txn) error {
-		old, ok := r.s.users[u.ID]
-		if !ok || old.OrganizationID != u.OrganizationID {
-			return notFound("customer user", u.ID)
-		}
-		if old.Version != expected {
-			return cu.Stale("customer user")
-		}
-		if err := r.checkRefs(u); err != nil {
-			return err
-		}
-		if err := r.index(t, &old, &u); err != nil {
-			return err
-		}
-		u = cloneUser(u)
-		u.Version = expected + 1
-		put(t, r.s.users, u.ID, u)
-		return nil
-	})
+	return r.s.write(ctx, func(t *txn) error { return r.update(t, u, expected) })
+}
+
+// update is Update within a write.
+func (r userRepo) update(t *txn, u customeruser.User, expected int64) error {
+	old, ok := r.s.users[u.ID]
+	if !ok || old.OrganizationID != u.OrganizationID {
+		return notFound("customer user", u.ID)
+	}
+	if old.Version != expected {
+		return cu.Stale("customer user")
+	}
+	if err := r.checkRefs(u); err != nil {
+		return err
+	}
+	if err := r.index(t, &old, &u); err != nil {
+		return err
+	}
+	u = cloneUser(u)
+	u.Version = expected + 1
+	put(t, r.s.users, u.ID, u)
+	return nil
 }
 
 func (r userRepo) Touch(ctx context.Context, u customeruser.User) error {

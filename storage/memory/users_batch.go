@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/google/uuid"
@@ -13,29 +14,66 @@ import (
 // The optional extensions of the user repository that imports and exports
 // detect.
 var (
-	_ customeruser.BatchUserWriter = userRepo{}
-	_ customeruser.BatchUserReader = userRepo{}
-	_ customeruser.UserRoleCounter = userRepo{}
+	_ customeruser.BatchUserWriter  = userRepo{}
+	_ customeruser.BatchUserReader  = userRepo{}
+	_ customeruser.BatchUserUpdater = userRepo{}
+	_ customeruser.UserRoleCounter  = userRepo{}
 )
 
 // CreateMany creates the users with Create's checks, all or nothing. It
 // implements customeruser.BatchUserWriter.
 func (r userRepo) CreateMany(ctx context.Context, users []customeruser.User) error {
 	return r.s.write(ctx, func(t *txn) error {
-		for _, u := range users {
-			if _, ok := r.s.users[u.ID]; ok {
-				return cu.Conflict("customer user %s already exists", u.ID)
+		return t.atomic(func() error {
+			for _, u := range users {
+				if _, ok := r.s.users[u.ID]; ok {
+					return cu.Conflict("customer user %s already exists", u.ID)
+				}
+				if err := r.checkRefs(u); err != nil {
+					return err
+				}
+				if err := r.index(t, nil, &u); err != nil {
+					return err
+				}
+				put(t, r.s.users, u.ID, cloneUser(u))
 			}
-			if err := r.checkRefs(u); err != nil {
-				return err
-			}
-			if err := r.index(t, nil, &u); err != nil {
-				return err
-			}
-			put(t, r.s.users, u.ID, cloneUser(u))
-		}
-		return nil
+			return nil
+		})
 	})
+}
+
+// UpdateMany updates the users with Update's checks, all or nothing; the
+// error of a user is a *customeruser.BatchItemError naming it. It
+// implements customeruser.BatchUserUpdater.
+func (r userRepo) UpdateMany(ctx context.Context, users []customeruser.User, expectedVersions []int64) error {
+	if len(expectedVersions) != len(users) {
+		return cu.Internal(fmt.Errorf("UpdateMany: %d users but %d versions", len(users), len(expectedVersions)))
+	}
+	return r.s.write(ctx, func(t *txn) error {
+		return t.atomic(func() error {
+			for i, u := range users {
+				if err := r.update(t, u, expectedVersions[i]); err != nil {
+					return &customeruser.BatchItemError{Index: i, Err: err}
+				}
+			}
+			return nil
+		})
+	})
+}
+
+// atomic runs fn and, when it fails, undoes what fn did (only), so that a
+// batch call inside a longer transaction leaves nothing of itself behind,
+// as a failed statement does in PostgreSQL.
+func (t *txn) atomic(fn func() error) error {
+	mark := len(t.undo)
+	err := fn()
+	if err != nil {
+		for i := len(t.undo) - 1; i >= mark; i-- {
+			t.undo[i]()
+		}
+		t.undo = t.undo[:mark]
+	}
+	return err
 }
 
 // GetManyByEmailKeys returns the non-guest users of org with any of the

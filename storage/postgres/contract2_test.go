@@ -46,8 +46,9 @@ func TestOutboxContract(t *testing.T) {
 	})
 }
 
-// TestBatchUsersContract runs the contract of CreateMany,
-// GetManyByEmailKeys and MaxRoleCount.
+// TestBatchUsersContract runs the contract of the batch extensions of the
+// user repository (CreateMany, UpdateMany, GetManyByEmailKeys,
+// MaxRoleCount).
 func TestBatchUsersContract(t *testing.T) {
 	pgtest.Require(t)
 	storagetest.RunBatchUsers(t, func(t *testing.T) storagetest.Repos { return repos(pgtest.Open(t)) })

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql/driver"
+	"fmt"
 	"strings"
 	"time"
 
@@ -15,9 +16,10 @@ import (
 // The optional extensions of the user repository that imports and exports
 // detect.
 var (
-	_ customeruser.BatchUserWriter = userRepo{}
-	_ customeruser.BatchUserReader = userRepo{}
-	_ customeruser.UserRoleCounter = userRepo{}
+	_ customeruser.BatchUserWriter  = userRepo{}
+	_ customeruser.BatchUserReader  = userRepo{}
+	_ customeruser.BatchUserUpdater = userRepo{}
+	_ customeruser.UserRoleCounter  = userRepo{}
 )
 
 // userJSON is a customer_users row as jsonb_populate_recordset reads it:
@@ -104,63 +106,208 @@ func (r userRepo) CreateMany(ctx context.Context, users []customeruser.User) err
 	if len(users) == 0 {
 		return nil
 	}
-	us := make([]userJSON, len(users))
-	var links []roleLinkJSON
-	var addrs []userAddressJSON
-	for i, u := range users {
-		var birthday *string
-		if u.Birthday != nil {
-			b := u.Birthday.UTC().Format(time.DateOnly)
-			birthday = &b
-		}
-		sales := u.SalesRepIDs
-		if sales == nil {
-			sales = []uuid.UUID{}
-		}
-		us[i] = userJSON{
-			OrganizationID: u.OrganizationID, ID: u.ID, CustomerID: idPtr(u.CustomerID), Email: u.Email, EmailKey: u.EmailKey,
-			NamePrefix: u.NamePrefix, FirstName: u.FirstName, MiddleName: u.MiddleName, LastName: u.LastName,
-			NameSuffix: u.NameSuffix, Birthday: birthday, Phone: u.Phone, Enabled: u.Enabled, Confirmed: u.Confirmed,
-			Guest: u.Guest, AuthStatus: string(u.AuthStatus), SalesRepIDs: sales, OwnerID: idPtr(u.OwnerID),
-			WebsiteID: idPtr(u.WebsiteID), PreferredLocalizationID: idPtr(u.PreferredLocalizationID),
-			Attributes: u.Attributes, ExternalID: u.ExternalID, PasswordHash: u.PasswordHash,
-			PasswordChangedAt: microPtr(u.PasswordChangedAt), LastLoginAt: microPtr(u.LastLoginAt), LoginCount: u.LoginCount,
-			CreatedAt: u.CreatedAt.UTC().Truncate(time.Microsecond), UpdatedAt: u.UpdatedAt.UTC().Truncate(time.Microsecond),
-			Version: max(u.Version, 1),
-		}
-		for j, id := range uniqueIDs(u.RoleIDs) {
-			links = append(links, roleLinkJSON{OrganizationID: u.OrganizationID, UserID: u.ID, RoleID: id, Position: j + 1})
-		}
-		if len(u.Addresses) > 0 {
-			rows, err := addressRows(u.Addresses)
-			if err != nil {
-				return cu.Internal(err)
-			}
-			for _, a := range rows {
-				addrs = append(addrs, userAddressJSON{OrganizationID: u.OrganizationID, UserID: u.ID, addressRow: a})
-			}
-		}
-	}
-	usersArg, err := jsonArg(us)
-	if err != nil {
-		return cu.Internal(err)
-	}
-	if links == nil {
-		links = []roleLinkJSON{}
-	}
-	linksArg, err := jsonArg(links)
-	if err != nil {
-		return cu.Internal(err)
-	}
-	if addrs == nil {
-		addrs = []userAddressJSON{}
-	}
-	addrsArg, err := jsonArg(addrs)
+	usersArg, linksArg, addrsArg, err := batchJSON(users, func(i int) int64 { return max(users[i].Version, 1) })
 	if err != nil {
 		return cu.Internal(err)
 	}
 	_, err = r.s.fixedExec(ctx, createManyUsersSQL, usersArg, linksArg, addrsArg)
 	return mapErr(err)
+}
+
+// toUserJSON is the row of u, with version as its version column.
+func toUserJSON(u customeruser.User, version int64) userJSON {
+	var birthday *string
+	if u.Birthday != nil {
+		b := u.Birthday.UTC().Format(time.DateOnly)
+		birthday = &b
+	}
+	sales := u.SalesRepIDs
+	if sales == nil {
+		sales = []uuid.UUID{}
+	}
+	return userJSON{
+		OrganizationID: u.OrganizationID, ID: u.ID, CustomerID: idPtr(u.CustomerID), Email: u.Email, EmailKey: u.EmailKey,
+		NamePrefix: u.NamePrefix, FirstName: u.FirstName, MiddleName: u.MiddleName, LastName: u.LastName,
+		NameSuffix: u.NameSuffix, Birthday: birthday, Phone: u.Phone, Enabled: u.Enabled, Confirmed: u.Confirmed,
+		Guest: u.Guest, AuthStatus: string(u.AuthStatus), SalesRepIDs: sales, OwnerID: idPtr(u.OwnerID),
+		WebsiteID: idPtr(u.WebsiteID), PreferredLocalizationID: idPtr(u.PreferredLocalizationID),
+		Attributes: u.Attributes, ExternalID: u.ExternalID, PasswordHash: u.PasswordHash,
+		PasswordChangedAt: microPtr(u.PasswordChangedAt), LastLoginAt: microPtr(u.LastLoginAt), LoginCount: u.LoginCount,
+		CreatedAt: u.CreatedAt.UTC().Truncate(time.Microsecond), UpdatedAt: u.UpdatedAt.UTC().Truncate(time.Microsecond),
+		Version: version,
+	}
+}
+
+// batchJSON renders the rows of users (with versions[i] as the version
+// of users[i]), their role links and their addresses as the three JSON
+// arguments of the batch statements.
+func batchJSON(users []customeruser.User, versions func(i int) int64) (usersArg, linksArg, addrsArg string, err error) {
+	us := make([]userJSON, len(users))
+	links := []roleLinkJSON{}
+	addrs := []userAddressJSON{}
+	for i, u := range users {
+		us[i] = toUserJSON(u, versions(i))
+		for j, id := range uniqueIDs(u.RoleIDs) {
+			links = append(links, roleLinkJSON{OrganizationID: u.OrganizationID, UserID: u.ID, RoleID: id, Position: j + 1})
+		}
+		rows, err := addressRows(u.Addresses)
+		if err != nil {
+			return "", "", "", err
+		}
+		for _, a := range rows {
+			addrs = append(addrs, userAddressJSON{OrganizationID: u.OrganizationID, UserID: u.ID, addressRow: a})
+		}
+	}
+	if usersArg, err = jsonArg(us); err != nil {
+		return "", "", "", err
+	}
+	if linksArg, err = jsonArg(links); err != nil {
+		return "", "", "", err
+	}
+	addrsArg, err = jsonArg(addrs)
+	return usersArg, linksArg, addrsArg, err
+}
+
+// UpdateMany updates the users, their role links and their addresses with
+// Update's contract for each, in two statements whatever their number: the
+// first locks the users (in id order, so that batches do not deadlock) and
+// reads their versions, and when one is missing or stale nothing is
+// written and the error names it; the second writes every user (UPDATE
+// ... FROM jsonb_populate_recordset), deletes the role links and addresses
+// the users no longer have and upserts the others. Both run in one
+// transaction (that of ctx, if any), so nothing of a failed call remains.
+// It implements customeruser.BatchUserUpdater.
+func (r userRepo) UpdateMany(ctx context.Context, users []customeruser.User, expectedVersions []int64) error {
+	if len(expectedVersions) != len(users) {
+		return cu.Internal(fmt.Errorf("UpdateMany: %d users but %d versions", len(users), len(expectedVersions)))
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	usersArg, linksArg, addrsArg, err := batchJSON(users, func(i int) int64 { return expectedVersions[i] })
+	if err != nil {
+		return cu.Internal(err)
+	}
+	orgs := make([]uuid.UUID, len(users))
+	ids := make([]uuid.UUID, len(users))
+	for i, u := range users {
+		orgs[i], ids[i] = u.OrganizationID, u.ID
+	}
+	return r.s.InTx(ctx, func(ctx context.Context) error {
+		var locked []struct {
+			I       int64 `bun:"i"`
+			Version int64 `bun:"version"`
+		}
+		if err := r.s.fixedRows(ctx, &locked, lockUsersSQL, uuidArray(orgs), uuidArray(ids)); err != nil {
+			return mapErr(err)
+		}
+		stored := make(map[int]int64, len(locked))
+		for _, l := range locked {
+			stored[int(l.I)-1] = l.Version
+		}
+		for i, u := range users {
+			v, ok := stored[i]
+			switch {
+			case !ok:
+				return &customeruser.BatchItemError{Index: i, Err: cu.NotFound("customer user " + u.ID.String())}
+			case v != expectedVersions[i]:
+				return &customeruser.BatchItemError{Index: i, Err: cu.Stale("customer user")}
+			}
+		}
+		var n int
+		if _, err := r.s.fixedRow(ctx, []any{&n}, updateManyUsersSQL, usersArg, linksArg, addrsArg); err != nil {
+			return batchItemErr(err, users)
+		}
+		if n != len(users) {
+			return cu.Internal(fmt.Errorf("UpdateMany: %d of %d locked users updated", n, len(users)))
+		}
+		return nil
+	})
+}
+
+// batchItemErr maps the error of a batch statement and, when the server
+// says which user it concerns (a taken e-mail key, a missing role), names
+// the user.
+func batchItemErr(err error, users []customeruser.User) error {
+	pe, ok := asPgError(err)
+	if !ok {
+		return mapErr(err)
+	}
+	for i, u := range users {
+		switch {
+		case pe.constraint == "customer_users_email_key_uq" && strings.HasSuffix(pe.detail, ", "+u.EmailKey+") already exists."):
+			return &customeruser.BatchItemError{Index: i, Err: mapErr(err)}
+		case pe.constraint == "customer_user_roles_role_fk":
+			for _, id := range u.RoleIDs {
+				if strings.Contains(pe.detail, id.String()) {
+					return &customeruser.BatchItemError{Index: i, Err: mapRoleRefErr(err, u.RoleIDs)}
+				}
+			}
+		}
+	}
+	return mapErr(err)
+}
+
+// lockUsersSQL locks the users named by two arrays (organizations, ids)
+// and returns their versions with their 1-based index in the arrays. The
+// pairs come out of an OFFSET 0 subquery so that each is a probe of the
+// primary key, whatever the planner knows of the organization (see
+// getUsersByKeysSQL).
+const lockUsersSQL = `SELECT x.i, c.version
+	FROM (SELECT t.org, t.id, t.i FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS t(org, id, i) OFFSET 0) x
+	JOIN customer_users c ON c.organization_id = x.org AND c.id = x.id
+	ORDER BY c.id FOR UPDATE OF c`
+
+// updateManyUsersSQL writes users given as a JSON array (version holding
+// the expected version), makes their role links and addresses those of
+// the other two arrays, and returns the number of users written. Each
+// input is fenced by OFFSET 0, as in lockUsersSQL.
+var updateManyUsersSQL = `WITH x AS (
+		SELECT * FROM jsonb_populate_recordset(NULL::customer_users, $1::jsonb) OFFSET 0
+	), u AS (
+		UPDATE customer_users c SET version = c.version + 1, ` + userSetFromX + `
+		FROM x WHERE c.organization_id = x.organization_id AND c.id = x.id AND c.version = x.version
+		RETURNING c.organization_id, c.id
+	), lr AS (
+		SELECT * FROM jsonb_populate_recordset(NULL::customer_user_roles, $2::jsonb) OFFSET 0
+	), rd AS (
+		DELETE FROM customer_user_roles l USING u
+		WHERE l.organization_id = u.organization_id AND l.user_id = u.id AND NOT EXISTS (SELECT 1 FROM lr
+			WHERE lr.organization_id = l.organization_id AND lr.user_id = l.user_id AND lr.role_id = l.role_id)
+	), ri AS (
+		INSERT INTO customer_user_roles (organization_id, user_id, role_id, position)
+		SELECT lr.organization_id, lr.user_id, lr.role_id, lr.position
+		FROM lr JOIN u ON u.organization_id = lr.organization_id AND u.id = lr.user_id
+		ON CONFLICT (organization_id, user_id, role_id) DO UPDATE SET position = excluded.position
+	), la AS (
+		SELECT * FROM jsonb_populate_recordset(NULL::customer_user_addresses, $3::jsonb) OFFSET 0
+	), ad AS (
+		DELETE FROM customer_user_addresses a USING u
+		WHERE a.organization_id = u.organization_id AND a.user_id = u.id AND NOT EXISTS (SELECT 1 FROM la
+			WHERE la.organization_id = a.organization_id AND la.user_id = a.user_id AND la.id = a.id)
+	), ai AS (
+		INSERT INTO customer_user_addresses (organization_id, user_id, ` + addressColumns + `)
+		SELECT la.organization_id, la.user_id, ` + laColumns + `
+		FROM la JOIN u ON u.organization_id = la.organization_id AND u.id = la.user_id
+		ON CONFLICT (organization_id, user_id, id) DO UPDATE SET ` + addressSetExcluded + `
+	)
+	SELECT count(*) FROM u`
+
+// userSetFromX, laColumns and addressSetExcluded are column lists of
+// updateManyUsersSQL.
+var (
+	userSetFromX       = assignEach(userWritableColumns, func(c string) string { return c + " = x." + c })
+	laColumns          = prefixed("la.", addressColumns)
+	addressSetExcluded = assignEach(strings.Replace(addressColumns, "id, ", "", 1), func(c string) string { return c + " = excluded." + c })
+)
+
+// assignEach maps each column of a column list.
+func assignEach(columns string, f func(string) string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = f(strings.TrimSpace(p))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // createManyUsersSQL inserts users, role links and addresses given as

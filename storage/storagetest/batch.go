@@ -2,12 +2,14 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -22,6 +24,7 @@ type batchUsers interface {
 	customeruser.UserRepository
 	customeruser.BatchUserWriter
 	customeruser.BatchUserReader
+	customeruser.BatchUserUpdater
 	customeruser.UserRoleCounter
 }
 
@@ -29,15 +32,18 @@ type batchUsers interface {
 // extensions that imports and exports detect: customeruser.BatchUserWriter
 // (CreateMany: Create's contract for each user, all or nothing),
 // customeruser.BatchUserReader (GetManyByEmailKeys: non-guest users of the
-// organization, each once, in any order) and customeruser.UserRoleCounter
-// (MaxRoleCount with List's filters). Repos.Users must implement all
-// three. Each subtest calls open(t) for a fresh storage, in parallel.
+// organization, each once, in any order), customeruser.BatchUserUpdater
+// (UpdateMany: Update's contract for each user, all or nothing, errors
+// naming the user) and customeruser.UserRoleCounter (MaxRoleCount with
+// List's filters). Repos.Users must implement all four. Each subtest calls open(t) for a fresh storage, in parallel.
 func RunBatchUsers(t *testing.T, open func(t *testing.T) Repos) {
 	t.Helper()
 	cases := []testCase{
 		{"CreateManyRoundTrip", batchCreateRoundTrip},
 		{"CreateManyAllOrNothing", batchCreateAllOrNothing},
 		{"CreateManyConcurrent", batchCreateConcurrent},
+		{"UpdateManyRoundTrip", batchUpdateRoundTrip},
+		{"UpdateManyAllOrNothing", batchUpdateAllOrNothing},
 		{"GetManyByEmailKeys", batchGetByKeys},
 		{"GetManyByEmailKeysAtScale", batchGetByKeysAtScale},
 		{"MaxRoleCount", batchMaxRoleCount},
@@ -48,7 +54,7 @@ func RunBatchUsers(t *testing.T, open func(t *testing.T) Repos) {
 			r := open(t)
 			require.NotNil(t, r.Users, "Repos.Users")
 			_, ok := r.Users.(batchUsers)
-			require.True(t, ok, "Repos.Users (%T) implements BatchUserWriter, BatchUserReader and UserRoleCounter", r.Users)
+			require.True(t, ok, "Repos.Users (%T) implements BatchUserWriter, BatchUserReader, BatchUserUpdater and UserRoleCounter", r.Users)
 			c.fn(&env{t: t, ctx: t.Context(), Repos: r, org: cu.NewID()})
 		})
 	}
@@ -164,6 +170,147 @@ func batchCreateConcurrent(e *env) {
 	}
 	assert.Equal(t, 1, won, "exactly one batch wins")
 	assert.Len(t, e.listUsers(e.org, customeruser.UserFilter{}), 2, "the losing batches stored nothing")
+}
+
+// UpdateMany writes every field of every user, makes their role links and
+// addresses those given (dropping, changing and adding), bumps each
+// version by one and leaves the other users alone.
+func batchUpdateRoundTrip(e *env) {
+	t := e.t
+	c1, c2 := e.customer(e.org, uuid.Nil, "Acme"), e.customer(e.org, uuid.Nil, "Globex")
+	r1, r2, r3 := e.role(e.org, uuid.Nil, "One"), e.role(e.org, uuid.Nil, "Two"), e.role(e.org, c2.ID, "Three")
+	a := e.fullUser(c1.ID, "a@example.com", r1.ID, r2.ID)
+	require.NoError(t, e.Users.Create(e.ctx, a))
+	b := e.user(e.org, c1.ID, "b@example.com", func(u *customeruser.User) { u.RoleIDs = []uuid.UUID{r1.ID} })
+	untouched := e.user(e.org, c1.ID, "c@example.com", func(u *customeruser.User) { u.RoleIDs = []uuid.UUID{r1.ID} })
+	a, b = e.getUser(e.org, a.ID), e.getUser(e.org, b.ID)
+
+	a2, b2 := userCopyOf(a), userCopyOf(b)
+	a2.CustomerID, a2.Email, a2.EmailKey, a2.FirstName = c2.ID, "A2@example.com", "a2@example.com", "Renamed"
+	a2.RoleIDs = []uuid.UUID{r3.ID, r1.ID}
+	a2.Addresses = a2.Addresses[1:]
+	a2.Addresses[0].Street = "Changed street"
+	a2.Addresses = append(a2.Addresses, customeruser.Address{ID: cu.NewID(), Street: "New", City: "Rome", PostalCode: "00100",
+		Country: "IT", CreatedAt: e.now(), UpdatedAt: e.now()})
+	a2.Attributes = map[string]any{"only": "this"}
+	a2.UpdatedAt = e.now().Add(time.Second)
+	b2.Email, b2.EmailKey = "B2@example.com", "b2@example.com"
+	b2.RoleIDs = nil
+	b2.Enabled = false
+	require.NoError(t, e.batch().UpdateMany(e.ctx, []customeruser.User{a2, b2}, []int64{a.Version, b.Version}))
+
+	gotA, gotB := e.getUser(e.org, a.ID), e.getUser(e.org, b.ID)
+	assert.Equal(t, a.Version+1, gotA.Version)
+	assert.Equal(t, b.Version+1, gotB.Version)
+	a2.Version, b2.Version = a.Version+1, b.Version+1
+	assert.Equal(t, normUser(a2), normUser(gotA), "every field, roles and addresses")
+	assert.Equal(t, normUser(b2), normUser(gotB))
+	assert.Equal(t, normUser(untouched), normUser(e.getUser(e.org, untouched.ID)), "another user is left alone")
+	byKey, err := e.Users.GetByEmailKey(e.ctx, e.org, "b2@example.com")
+	require.NoError(t, err)
+	assert.Equal(t, b.ID, byKey.ID, "the e-mail index follows")
+	_, err = e.Users.GetByEmailKey(e.ctx, e.org, "a@example.com")
+	requireCode(t, err, cu.ErrNotFound, "the old e-mail is free")
+	require.NoError(t, e.batch().UpdateMany(e.ctx, nil, nil), "nothing to update is fine")
+}
+
+// A failing UpdateMany writes none of its users, and the error names the
+// user concerned: stale, missing, of another organization, a taken e-mail
+// or a missing role. Inside a transaction, its rollback undoes a
+// successful one.
+func batchUpdateAllOrNothing(e *env) {
+	t := e.t
+	c := e.customer(e.org, uuid.Nil, "Acme")
+	r := e.role(e.org, uuid.Nil, "Buyer")
+	mk := func(email string) customeruser.User {
+		return e.user(e.org, c.ID, email, func(u *customeruser.User) { u.RoleIDs = []uuid.UUID{r.ID} })
+	}
+	a, b, taken := mk("a@example.com"), mk("b@example.com"), mk("taken@example.com")
+	other := cu.NewID()
+	stranger := e.user(other, e.customer(other, uuid.Nil, "Other").ID, "s@example.com")
+	renamed := func(u customeruser.User) customeruser.User {
+		u = userCopyOf(u)
+		u.FirstName = "Changed"
+		return u
+	}
+	unchanged := func() {
+		t.Helper()
+		for _, u := range []customeruser.User{a, b, taken} {
+			got := e.getUser(e.org, u.ID)
+			assert.Equal(t, u.Version, got.Version, "%s: version", u.Email)
+			assert.Equal(t, u.FirstName, got.FirstName, "%s: nothing written", u.Email)
+		}
+		got := e.getUser(other, stranger.ID)
+		assert.Equal(t, stranger.FirstName, got.FirstName, "the other organization's user")
+	}
+	itemErr := func(err error, index int, sentinel error, msg string) {
+		t.Helper()
+		var ie *customeruser.BatchItemError
+		require.ErrorAs(t, err, &ie, msg)
+		assert.Equal(t, index, ie.Index, msg)
+		assert.ErrorIs(t, err, sentinel, msg)
+	}
+
+	err := e.batch().UpdateMany(e.ctx, []customeruser.User{renamed(a), renamed(b)}, []int64{a.Version, b.Version + 1})
+	itemErr(err, 1, cu.ErrStale, "a stale version")
+	unchanged()
+
+	ghost := newUser(e.org, c.ID, "ghost@example.com", e.now())
+	err = e.batch().UpdateMany(e.ctx, []customeruser.User{renamed(a), ghost}, []int64{a.Version, 1})
+	itemErr(err, 1, cu.ErrNotFound, "a missing user")
+	unchanged()
+
+	impostor := renamed(stranger)
+	impostor.OrganizationID = e.org
+	err = e.batch().UpdateMany(e.ctx, []customeruser.User{impostor, renamed(a)}, []int64{stranger.Version, a.Version})
+	itemErr(err, 0, cu.ErrNotFound, "another organization's user")
+	unchanged()
+
+	clash := renamed(b)
+	clash.Email, clash.EmailKey = "TAKEN@example.com", "taken@example.com"
+	err = e.batch().UpdateMany(e.ctx, []customeruser.User{renamed(a), clash}, []int64{a.Version, b.Version})
+	requireEmailUnique(t, err)
+	var ie *customeruser.BatchItemError
+	if errors.As(err, &ie) {
+		assert.Equal(t, 1, ie.Index, "a taken e-mail names its user when the storage can tell")
+	}
+	unchanged()
+
+	noRole := renamed(a)
+	noRole.RoleIDs = []uuid.UUID{r.ID, cu.NewID()}
+	err = e.batch().UpdateMany(e.ctx, []customeruser.User{renamed(b), noRole}, []int64{b.Version, a.Version})
+	require.ErrorIs(t, err, cu.ErrInvalid, "a missing role")
+	unchanged()
+
+	err = e.Tx.InTx(e.ctx, func(ctx context.Context) error {
+		if err := e.batch().UpdateMany(ctx, []customeruser.User{renamed(a), renamed(b)}, []int64{a.Version, b.Version}); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	require.ErrorIs(t, err, errBoom)
+	unchanged()
+
+	err = e.Tx.InTx(e.ctx, func(ctx context.Context) error {
+		err := e.batch().UpdateMany(ctx, []customeruser.User{renamed(a), renamed(b)}, []int64{a.Version, b.Version + 5})
+		itemErr(err, 1, cu.ErrStale, "a stale version inside a transaction")
+		return nil // commit what the transaction holds: nothing of the failed call
+	})
+	require.NoError(t, err)
+	unchanged()
+
+	require.NoError(t, e.batch().UpdateMany(e.ctx, []customeruser.User{renamed(a), renamed(b)}, []int64{a.Version, b.Version}))
+	assert.Equal(t, "Changed", e.getUser(e.org, b.ID).FirstName)
+}
+
+// userCopyOf returns u with its slices and maps copied, so that changing
+// the copy leaves u as it is.
+func userCopyOf(u customeruser.User) customeruser.User {
+	u.RoleIDs = slices.Clone(u.RoleIDs)
+	u.SalesRepIDs = slices.Clone(u.SalesRepIDs)
+	u.Addresses = slices.Clone(u.Addresses)
+	u.Attributes = maps.Clone(u.Attributes)
+	return u
 }
 
 // GetManyByEmailKeys finds the organization's non-guest users by exact
