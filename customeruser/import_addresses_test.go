@@ -30,20 +30,28 @@ func impAddr(cells ...string) string {
 	return strings.Join(cells, ",")
 }
 
-func TestImportAddresses(t *testing.T) {
-	h := newHarness(t)
+// impAddrFixture makes two users of a customer Acme: jerry with a default
+// billing "Office" and a plain "Store" address, and nancy without any.
+func impAddrFixture(t *testing.T, h *harness) (jerry, nancy customeruser.User, office, store customeruser.Address) {
+	t.Helper()
 	acme := h.customer("Acme", uuid.Nil)
-	jerry := h.user(acme.ID, "jerry@acme.test")
-	nancy := h.user(acme.ID, "nancy@acme.test")
+	jerry = h.user(acme.ID, "jerry@acme.test")
+	nancy = h.user(acme.ID, "nancy@acme.test")
 	jerry, office, err := h.svc.AddAddress(h.ctx, h.admin, jerry.ID, customeruser.Address{
 		Label: "Office", Organization: "Acme", Street: "1 Old St", City: "Berlin", PostalCode: "10115", Country: "DE",
 		Types: []customeruser.AddressTypeFlag{{Type: customeruser.Billing, Default: true}},
 	}, 0)
 	require.NoError(t, err)
-	_, store, err := h.svc.AddAddress(h.ctx, h.admin, jerry.ID, customeruser.Address{
+	_, store, err = h.svc.AddAddress(h.ctx, h.admin, jerry.ID, customeruser.Address{
 		Label: "Store", Organization: "Acme", Street: "2 Shop St", City: "Berlin", PostalCode: "10115", Country: "DE",
 	}, 0)
 	require.NoError(t, err)
+	return jerry, nancy, office, store
+}
+
+func TestImportAddresses(t *testing.T) {
+	h := newHarness(t)
+	jerry, nancy, office, store := impAddrFixture(t, h)
 
 	rep := h.importAddresses(h.admin, customeruser.ModeSkipInvalid, impFile(impAddrHeader,
 		// Update by Address ID: only the street changes.
@@ -211,18 +219,7 @@ const oroAddrHeader = "Label,Organization,Name Prefix,First Name,Middle Name,Las
 
 func TestImportAddressesOroFile(t *testing.T) {
 	h := newHarness(t)
-	acme := h.customer("Acme", uuid.Nil)
-	jerry := h.user(acme.ID, "jerry@acme.test")
-	nancy := h.user(acme.ID, "nancy@acme.test")
-	jerry, office, err := h.svc.AddAddress(h.ctx, h.admin, jerry.ID, customeruser.Address{
-		Label: "Office", Organization: "Acme", Street: "1 Old St", City: "Berlin", PostalCode: "10115", Country: "DE",
-		Types: []customeruser.AddressTypeFlag{{Type: customeruser.Billing, Default: true}},
-	}, 0)
-	require.NoError(t, err)
-	_, store, err := h.svc.AddAddress(h.ctx, h.admin, jerry.ID, customeruser.Address{
-		Label: "Store", Organization: "Acme", Street: "2 Shop St", City: "Berlin", PostalCode: "10115", Country: "DE",
-	}, 0)
-	require.NoError(t, err)
+	_, nancy, office, store := impAddrFixture(t, h)
 
 	file := impFile(oroAddrHeader,
 		// Update by Address ID; Owner Username and Validated At are ignored.
