@@ -169,19 +169,22 @@ func (r userRepo) checkRefs(u customeruser.User) error {
 func roleField(i int) string { return "roleIds[" + strconv.Itoa(i) + "]" }
 
 func (r userRepo) Create(ctx context.Context, u customeruser.User) error {
-	return r.s.write(ctx, func(t *txn) error {
-		if _, ok := r.s.users[u.ID]; ok {
-			return cu.Conflict("customer user %s already exists", u.ID)
-		}
-		if err := r.checkRefs(u); err != nil {
-			return err
-		}
-		if err := r.index(t, nil, &u); err != nil {
-			return err
-		}
-		put(t, r.s.users, u.ID, cloneUser(u))
-		return nil
-	})
+	return r.s.write(ctx, func(t *txn) error { return r.create(t, u) })
+}
+
+// create stores a new user in t with Create's checks.
+func (r userRepo) create(t *txn, u customeruser.User) error {
+	if _, ok := r.s.users[u.ID]; ok {
+		return cu.Conflict("customer user %s already exists", u.ID)
+	}
+	if err := r.checkRefs(u); err != nil {
+		return err
+	}
+	if err := r.index(t, nil, &u); err != nil {
+		return err
+	}
+	put(t, r.s.users, u.ID, cloneUser(u))
+	return nil
 }
 
 func (r userRepo) Update(ctx context.Context, u customeruser.User, expected int64) error {

@@ -26,16 +26,9 @@ func (r userRepo) CreateMany(ctx context.Context, users []customeruser.User) err
 	return r.s.write(ctx, func(t *txn) error {
 		return t.atomic(func() error {
 			for _, u := range users {
-				if _, ok := r.s.users[u.ID]; ok {
-					return cu.Conflict("customer user %s already exists", u.ID)
-				}
-				if err := r.checkRefs(u); err != nil {
+				if err := r.create(t, u); err != nil {
 					return err
 				}
-				if err := r.index(t, nil, &u); err != nil {
-					return err
-				}
-				put(t, r.s.users, u.ID, cloneUser(u))
 			}
 			return nil
 		})
