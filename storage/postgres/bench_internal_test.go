@@ -370,9 +370,8 @@ func BenchmarkGetUser(b *testing.B) {
 		})
 	}
 	b.Run("raw-pgx", func(b *testing.B) {
-		sql := "SELECT " + userColumns + " FROM customer_users u WHERE u.organization_id = $1 AND u.id = $2"
 		parallel4(b, func(i int64) error {
-			u, _, err := rawUser(w.pool.QueryRow(ctx, sql, w.org, w.sample[int(i)%len(w.sample)]), false)
+			u, _, err := rawUser(w.pool.QueryRow(ctx, getUserSQL, w.org, w.sample[int(i)%len(w.sample)]), false)
 			if err == nil && len(u.RoleIDs) != 2 {
 				err = fmt.Errorf("roles %v", u.RoleIDs)
 			}
