@@ -36,6 +36,14 @@
 // BENCHMARKS.md for what that did to the e-mail look-ups before the store
 // fenced the organization off from the planner.
 //
+// With -updates, the imports of changes follow, per round (updates.go):
+// an organization of -update-users users (the first rows of the file,
+// imported), exported with ExportUsers, every row changed (last name and
+// role set) and imported back, all-or-nothing and skip-invalid, each on an
+// organization of its own; then an address file (2 new addresses per
+// user) imported into that organization. No COPY reference: the table
+// gives rows/s and the CPU time per row of both sides.
+//
 // Last, the export of the first organization runs in fresh child processes
 // of this program (-phase export), one per variant (-export-variants), so
 // that the peak RSS each reports (VmHWM) is the export's alone: ExportUsers
@@ -90,6 +98,8 @@ type config struct {
 	keep        bool
 	reuse       bool
 	noExport    bool
+	updates     bool
+	updateUsers int
 	// export phase (child process)
 	org     string
 	variant string
@@ -112,6 +122,8 @@ func main() {
 	flag.BoolVar(&c.keep, "keep", false, "keep the database at the end")
 	flag.BoolVar(&c.reuse, "reuse", false, "reuse the database a -keep run left (its export organization), instead of creating it")
 	flag.BoolVar(&c.noExport, "no-export", false, "skip the exports")
+	flag.BoolVar(&c.updates, "updates", false, "after the new-users imports, measure imports that change existing users and add addresses (see updates.go)")
+	flag.IntVar(&c.updateUsers, "update-users", 20_000, "-updates: users of each updated organization")
 	flag.StringVar(&c.org, "org", "", "export phase: the organization to export")
 	flag.StringVar(&c.exportVariants, "export-variants", "default,copy", "the exports to run, each in a process of its own: default, fixed, copy")
 	flag.StringVar(&c.variant, "variant", "default", "export phase: default, fixed (RoleColumns 2) or copy (COPY TO, the floor)")
@@ -275,6 +287,18 @@ func runAll(ctx context.Context, c config) (err error) {
 		}
 		res, last = append(res, rr...), l
 	}
+	if c.updates {
+		if _, err := w.conn.Exec(ctx, `ALTER TABLE customer_user_addresses SET (autovacuum_enabled = off)`); err != nil {
+			return err
+		}
+		for round := 1; round <= c.rounds; round++ {
+			rr, err := w.updateRound(ctx, round)
+			if err != nil {
+				return err
+			}
+			res = append(res, rr...)
+		}
+	}
 	var exports []result
 	for v := range strings.SplitSeq(c.exportVariants, ",") {
 		if c.noExport {
@@ -399,6 +423,9 @@ func batchInterfaces(users customeruser.UserRepository) string {
 	if _, ok := users.(customeruser.BatchUserReader); ok {
 		have = append(have, "BatchUserReader")
 	}
+	if _, ok := users.(customeruser.BatchUserUpdater); ok {
+		have = append(have, "BatchUserUpdater")
+	}
 	if _, ok := users.(customeruser.UserRoleCounter); ok {
 		have = append(have, "UserRoleCounter")
 	}
@@ -425,14 +452,17 @@ func mix(i uint64) uint64 {
 // columns; new users (no ID), half of them with one role (BUYER), half with
 // two (BUYER, ADMINISTRATOR), a third with a birthday, all enabled, 90%
 // confirmed, the website left to the default.
-func (w *world) csvFile() []byte {
+func (w *world) csvFile() []byte { return w.usersFile(w.c.users) }
+
+// usersFile is csvFile with n users (its first n rows).
+func (w *world) usersFile(n int) []byte {
 	var b bytes.Buffer
 	cw := csv.NewWriter(&b)
 	_ = cw.Write([]string{"ID", "Name Prefix", "First Name", "Middle Name", "Last Name", "Name Suffix", "Birthday",
 		"Email Address", "Customer Id", "Customer Name", "Roles 1 Role", "Roles 2 Role", "Guest", "Enabled",
 		"Confirmed", "Owner Id", "Website Id"})
 	rec := make([]string, 17)
-	for i := range w.c.users {
+	for i := range n {
 		first, last := firstNames[i%len(firstNames)], lastNames[(i/len(firstNames))%len(lastNames)]
 		cust := w.custs[i%len(w.custs)]
 		birthday := ""
@@ -984,6 +1014,9 @@ func printResults(w io.Writer, c config, res []result, total time.Duration) {
 	fmt.Fprintf(w, "\nMachine: %d CPUs, %s/%s, %s; %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), time.Now().Format("2006-01-02"))
 	fmt.Fprintf(w, "Import file: %d new users (1-2 roles each), %d rounds; export: %d users. Total run time %s.\n\n",
 		c.users, c.rounds, c.exportUsers, total.Round(time.Second))
+	if c.updates {
+		fmt.Fprintf(w, "Updates: per round and mode, an organization of %d imported users, exported, changed and imported back; then 2 addresses per user.\n\n", c.updateUsers)
+	}
 	fmt.Fprintln(w, "| round | measure | rows | s | rows/s | rate vs COPY | client CPU s | server CPU s | CPU vs COPY | peak RSS MiB | note |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range res {
@@ -1157,7 +1190,10 @@ func (t *timing) users(u customeruser.UserRepository) customeruser.UserRepositor
 	base := tUsers{u, t}
 	_, bw := u.(customeruser.BatchUserWriter)
 	_, br := u.(customeruser.BatchUserReader)
+	_, bu := u.(customeruser.BatchUserUpdater)
 	switch {
+	case bw && br && bu:
+		return tUsersWRU{tUsersWR{tUsersW{base}}}
 	case bw && br:
 		return tUsersWR{tUsersW{base}}
 	case bw:
@@ -1206,6 +1242,13 @@ type tUsersWR struct{ tUsersW }
 
 func (u tUsersWR) GetManyByEmailKeys(ctx context.Context, org uuid.UUID, keys []string) ([]customeruser.User, error) {
 	return tUsersR(u.tUsersW).GetManyByEmailKeys(ctx, org, keys)
+}
+
+type tUsersWRU struct{ tUsersWR }
+
+func (u tUsersWRU) UpdateMany(ctx context.Context, users []customeruser.User, expectedVersions []int64) error {
+	defer u.t.done("Users.UpdateMany", u.t.begin(), len(users))
+	return u.UserRepository.(customeruser.BatchUserUpdater).UpdateMany(ctx, users, expectedVersions)
 }
 
 type tCustomers struct {

@@ -191,6 +191,20 @@ func (s *Store) fixedArgs(args []any) []any {
 	return append([]any{pgx.QueryExecModeCacheStatement}, args...)
 }
 
+// replannedArgs is fixedArgs for a statement that must be planned at each
+// call, with its arguments' values and the tables' current sizes: the
+// batch writes, whose tables may grow by thousands of rows between two
+// calls on one connection (an import's own uncommitted rows never trigger
+// autoanalyze), so a plan cached while a table was small would keep
+// scanning it. pgx then sends it as an unnamed statement, in one round trip
+// with its description cached.
+func (s *Store) replannedArgs(args []any) []any {
+	if !s.cacheStmts {
+		return args
+	}
+	return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
+}
+
 // fixedQuery runs a fixed statement (PostgreSQL $n placeholders, its
 // arguments passed apart) in the transaction of ctx, if any.
 func (s *Store) fixedQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -205,7 +219,19 @@ func (s *Store) fixedExec(ctx context.Context, query string, args ...any) (sql.R
 // fixedRow runs a fixed statement and scans its first row into dest (a
 // Bun model or values); no row is found == false.
 func (s *Store) fixedRow(ctx context.Context, dest []any, query string, args ...any) (found bool, err error) {
-	rows, err := s.fixedQuery(ctx, query, args...)
+	return s.scanFirst(ctx, dest, query, s.fixedArgs(args))
+}
+
+// replannedRow is fixedRow for a statement planned at each call (see
+// replannedArgs).
+func (s *Store) replannedRow(ctx context.Context, dest []any, query string, args ...any) (found bool, err error) {
+	return s.scanFirst(ctx, dest, query, s.replannedArgs(args))
+}
+
+// scanFirst runs query with args (their execution mode first, if any) and
+// scans its first row into dest.
+func (s *Store) scanFirst(ctx context.Context, dest []any, query string, args []any) (found bool, err error) {
+	rows, err := s.conn(ctx).QueryContext(ctx, query, args...)
 	if err != nil {
 		return false, err
 	}

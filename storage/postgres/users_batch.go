@@ -215,7 +215,9 @@ func (r userRepo) UpdateMany(ctx context.Context, users []customeruser.User, exp
 			}
 		}
 		var n int
-		if _, err := r.s.fixedRow(ctx, []any{&n}, updateManyUsersSQL, usersArg, linksArg, addrsArg); err != nil {
+		keptLinks, keptAddrs := keptKeys(users)
+		if _, err := r.s.replannedRow(ctx, []any{&n}, updateManyUsersSQL, usersArg, linksArg, addrsArg,
+			textArray(keptLinks), textArray(keptAddrs)); err != nil {
 			return batchItemErr(err, users)
 		}
 		if n != len(users) {
@@ -223,6 +225,24 @@ func (r userRepo) UpdateMany(ctx context.Context, users []customeruser.User, exp
 		}
 		return nil
 	})
+}
+
+// keptKeys returns the keys ("organization/user/role" and
+// "organization/user/address") of the role links and addresses the users
+// keep, which updateManyUsersSQL leaves in place: the deletes compare each
+// stored row with them through one hashed array look-up, not a scan of the
+// batch per row.
+func keptKeys(users []customeruser.User) (links, addrs []string) {
+	for _, u := range users {
+		prefix := u.OrganizationID.String() + "/" + u.ID.String() + "/"
+		for _, id := range u.RoleIDs {
+			links = append(links, prefix+id.String())
+		}
+		for _, a := range u.Addresses {
+			addrs = append(addrs, prefix+a.ID.String())
+		}
+	}
+	return links, addrs
 }
 
 // batchItemErr maps the error of a batch statement and, when the server
@@ -260,8 +280,9 @@ const lockUsersSQL = `SELECT x.i, c.version
 
 // updateManyUsersSQL writes users given as a JSON array (version holding
 // the expected version), makes their role links and addresses those of
-// the other two arrays, and returns the number of users written. Each
-// input is fenced by OFFSET 0, as in lockUsersSQL.
+// the other two arrays ($4 and $5 hold their keys, see keptKeys), and
+// returns the number of users written. Each input is fenced by OFFSET 0, as
+// in lockUsersSQL; it runs through replannedRow, planned at each call.
 var updateManyUsersSQL = `WITH x AS (
 		SELECT * FROM jsonb_populate_recordset(NULL::customer_users, $1::jsonb) OFFSET 0
 	), u AS (
@@ -272,8 +293,8 @@ var updateManyUsersSQL = `WITH x AS (
 		SELECT * FROM jsonb_populate_recordset(NULL::customer_user_roles, $2::jsonb) OFFSET 0
 	), rd AS (
 		DELETE FROM customer_user_roles l USING u
-		WHERE l.organization_id = u.organization_id AND l.user_id = u.id AND NOT EXISTS (SELECT 1 FROM lr
-			WHERE lr.organization_id = l.organization_id AND lr.user_id = l.user_id AND lr.role_id = l.role_id)
+		WHERE l.organization_id = u.organization_id AND l.user_id = u.id
+			AND l.organization_id::text || '/' || l.user_id::text || '/' || l.role_id::text <> ALL ($4::text[])
 	), ri AS (
 		INSERT INTO customer_user_roles (organization_id, user_id, role_id, position)
 		SELECT lr.organization_id, lr.user_id, lr.role_id, lr.position
@@ -283,8 +304,8 @@ var updateManyUsersSQL = `WITH x AS (
 		SELECT * FROM jsonb_populate_recordset(NULL::customer_user_addresses, $3::jsonb) OFFSET 0
 	), ad AS (
 		DELETE FROM customer_user_addresses a USING u
-		WHERE a.organization_id = u.organization_id AND a.user_id = u.id AND NOT EXISTS (SELECT 1 FROM la
-			WHERE la.organization_id = a.organization_id AND la.user_id = a.user_id AND la.id = a.id)
+		WHERE a.organization_id = u.organization_id AND a.user_id = u.id
+			AND a.organization_id::text || '/' || a.user_id::text || '/' || a.id::text <> ALL ($5::text[])
 	), ai AS (
 		INSERT INTO customer_user_addresses (organization_id, user_id, ` + addressColumns + `)
 		SELECT la.organization_id, la.user_id, ` + laColumns + `
