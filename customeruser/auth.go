@@ -169,6 +169,10 @@ func (s *Service) Authenticate(ctx context.Context, org uuid.UUID, c Credentials
 
 	now := s.now()
 	lp := s.cfg.Lockout
+	// The failures are counted without locking the user: attempts that run
+	// at the same moment as the one that reaches the threshold are still
+	// checked (a burst bounded by the caller's concurrency). Locking the row
+	// would serialise every login of the user for the time of the hash.
 	if lp.Threshold > 0 {
 		n, last, err := s.d.Attempts.Failures(ctx, org, u.ID, now.Add(-lp.Window))
 		if err != nil {
