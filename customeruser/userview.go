@@ -42,19 +42,22 @@ type UserViewReader interface {
 // as EffectiveSalesRepsOf gives for that user, in one storage read when
 // the user repository implements UserViewReader.
 func (s *Service) GetUserView(ctx context.Context, actor cu.Actor, id uuid.UUID) (UserView, error) {
+	vr, ok := s.d.Users.(UserViewReader)
+	if !ok {
+		u, err := s.GetUser(ctx, actor, id)
+		if err != nil {
+			return UserView{}, err
+		}
+		reps, err := s.EffectiveSalesRepsOf(ctx, actor, []User{u})
+		if err != nil {
+			return UserView{}, err
+		}
+		return UserView{User: u, EffectiveSalesRepIDs: reps[u.ID]}, nil
+	}
 	if err := userActorCheck(actor); err != nil {
 		return UserView{}, err
 	}
-	var u User
-	var customerReps []uuid.UUID
-	joined := false
-	var err error
-	if vr, ok := s.d.Users.(UserViewReader); ok {
-		u, customerReps, err = vr.GetWithCustomerSalesReps(ctx, actor.OrganizationID, id)
-		joined = true
-	} else {
-		u, err = s.d.Users.Get(ctx, actor.OrganizationID, id)
-	}
+	u, customerReps, err := vr.GetWithCustomerSalesReps(ctx, actor.OrganizationID, id)
 	if err != nil {
 		return UserView{}, cu.Internal(err)
 	}
@@ -68,21 +71,9 @@ func (s *Service) GetUserView(ctx context.Context, actor cu.Actor, id uuid.UUID)
 		return UserView{}, err
 	}
 	v := UserView{User: u}
-	if !g.Can(role.View, role.ResourceCustomerUser, role.Target{OwnerUserID: u.ID, CustomerID: u.CustomerID}) {
-		return v, nil
+	if g.Can(role.View, role.ResourceCustomerUser, role.Target{OwnerUserID: u.ID, CustomerID: u.CustomerID}) {
+		v.EffectiveSalesRepIDs = effectiveSalesReps(u, customerReps)
 	}
-	if len(u.SalesRepIDs) == 0 && u.CustomerID != uuid.Nil && !joined {
-		cs, err := s.d.Customers.GetMany(ctx, actor.OrganizationID, []uuid.UUID{u.CustomerID})
-		if err != nil {
-			return UserView{}, cu.Internal(err)
-		}
-		for _, c := range cs {
-			if c.ID == u.CustomerID && c.OrganizationID == actor.OrganizationID {
-				customerReps = c.SalesRepIDs
-			}
-		}
-	}
-	v.EffectiveSalesRepIDs = effectiveSalesReps(u, customerReps)
 	return v, nil
 }
 

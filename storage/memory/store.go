@@ -195,3 +195,18 @@ type CustomerRepository interface {
 func notFound(what string, id uuid.UUID) error {
 	return &cu.Error{Code: cu.CodeNotFound, Message: fmt.Sprintf("%s %s not found", what, id)}
 }
+
+// atomic runs fn and, when it fails, undoes what fn did (only), so that a
+// batch call inside a longer transaction leaves nothing of itself behind,
+// as a failed statement does in PostgreSQL.
+func (t *txn) atomic(fn func() error) error {
+	mark := len(t.undo)
+	err := fn()
+	if err != nil {
+		for i := len(t.undo) - 1; i >= mark; i-- {
+			t.undo[i]()
+		}
+		t.undo = t.undo[:mark]
+	}
+	return err
+}

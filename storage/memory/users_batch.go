@@ -54,21 +54,6 @@ func (r userRepo) UpdateMany(ctx context.Context, users []customeruser.User, exp
 	})
 }
 
-// atomic runs fn and, when it fails, undoes what fn did (only), so that a
-// batch call inside a longer transaction leaves nothing of itself behind,
-// as a failed statement does in PostgreSQL.
-func (t *txn) atomic(fn func() error) error {
-	mark := len(t.undo)
-	err := fn()
-	if err != nil {
-		for i := len(t.undo) - 1; i >= mark; i-- {
-			t.undo[i]()
-		}
-		t.undo = t.undo[:mark]
-	}
-	return err
-}
-
 // GetManyByEmailKeys returns the non-guest users of org with any of the
 // keys. It implements customeruser.BatchUserReader.
 func (r userRepo) GetManyByEmailKeys(ctx context.Context, org uuid.UUID, keys []string) (out []customeruser.User, err error) {
